@@ -1,0 +1,138 @@
+# buzon: one GNU Makefile.  `make` builds ./buzon (optimized, no sanitizers);
+# `make test` builds an ASan+UBSan tree in build/asan and runs every test.
+.SUFFIXES:
+SHELL := /bin/bash
+
+CC       ?= cc
+PREFIX   ?= /usr/local
+PKGS     := openssl sqlite3
+DEB_DEPS := build-essential pkg-config libssl-dev libsqlite3-dev libcrypt-dev \
+            libunbound-dev libjansson-dev clang python3-pytest swaks openssl \
+            fetchmail
+
+WARN     := -Wall -Wextra -Wformat=2 -Wstrict-prototypes -Wmissing-prototypes \
+            -Wshadow -Wvla -Werror
+CSTD     := -std=gnu17 -D_GNU_SOURCE
+INCS      = -Isrc -Isrc/lib -Itests/lib $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+LIBS      = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lcrypt -lpthread
+VERSION  := $(shell git describe --always --dirty 2>/dev/null || echo 0.1)
+
+RELEASE_CFLAGS := -O2 -g $(CSTD) $(WARN) -DBUZON_VERSION='"0.1 ($(VERSION))"'
+SAN            ?= address,undefined
+ifeq ($(SANITIZER),none)
+ASAN_CFLAGS    := -O1 -g $(CSTD) $(WARN) -DBUZON_VERSION='"test"'
+else ifeq ($(SANITIZER),thread)
+ASAN_CFLAGS    := -O1 -g $(CSTD) $(WARN) -fsanitize=thread -DBUZON_VERSION='"test"'
+else
+ASAN_CFLAGS    := -O1 -g $(CSTD) $(WARN) -fsanitize=$(SAN) \
+                  -fno-sanitize-recover=all -fno-omit-frame-pointer \
+                  -DBUZON_VERSION='"test"'
+endif
+
+SRC      := $(sort $(wildcard src/*/*.c))
+LIB_SRC  := $(filter-out src/cli/main.c,$(SRC))
+UNIT_SRC := $(sort $(wildcard tests/unit/test_*.c))
+FUZZ_SRC := $(sort $(wildcard tests/fuzz/fuzz_*.c))
+
+REL_OBJ  := $(LIB_SRC:%.c=build/release/%.o)
+ASAN_OBJ := $(LIB_SRC:%.c=build/asan/%.o)
+UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=build/asan/unit/%)
+FUZZ_BIN := $(FUZZ_SRC:tests/fuzz/%.c=build/asan/fuzz/%)
+
+.PHONY: all test unit fuzz-replay proto fuzz deps run install clean format \
+        check-format tidy valgrind-test bench
+all: buzon
+
+buzon: build/release/libbuzon.a build/release/src/cli/main.o
+	$(CC) $(RELEASE_CFLAGS) -o $@ build/release/src/cli/main.o build/release/libbuzon.a $(LIBS)
+
+build/release/libbuzon.a: $(REL_OBJ)
+	@rm -f $@; ar rcs $@ $^
+
+build/release/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(RELEASE_CFLAGS) $(INCS) -MMD -MP -c -o $@ $<
+
+build/asan/libbuzon.a: $(ASAN_OBJ)
+	@rm -f $@; ar rcs $@ $^
+
+build/asan/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ASAN_CFLAGS) $(INCS) -MMD -MP -c -o $@ $<
+
+build/asan/buzon: build/asan/libbuzon.a build/asan/src/cli/main.o
+	$(CC) $(ASAN_CFLAGS) -o $@ build/asan/src/cli/main.o build/asan/libbuzon.a $(LIBS)
+
+build/asan/unit/%: tests/unit/%.c build/asan/tests/lib/test.o build/asan/libbuzon.a
+	@mkdir -p $(dir $@)
+	$(CC) $(ASAN_CFLAGS) $(INCS) -MMD -MP -o $@ $< build/asan/tests/lib/test.o build/asan/libbuzon.a $(LIBS)
+
+build/asan/fuzz/%: tests/fuzz/%.c build/asan/tests/fuzz/replay_main.o build/asan/libbuzon.a
+	@mkdir -p $(dir $@)
+	$(CC) $(ASAN_CFLAGS) $(INCS) -MMD -MP -o $@ $< build/asan/tests/fuzz/replay_main.o build/asan/libbuzon.a $(LIBS)
+
+# `make test`: unit -> fuzz corpus replay -> protocol tests, stop at first failure.
+test: deps-check build/asan/buzon $(UNIT_BIN) $(FUZZ_BIN)
+	@bash tests/run.sh
+
+unit: $(UNIT_BIN)
+	@bash tests/run.sh unit
+
+fuzz-replay: $(FUZZ_BIN)
+	@bash tests/run.sh fuzz
+
+proto: build/asan/buzon
+	@bash tests/run.sh proto
+
+# libFuzzer builds (clang): make fuzz, then build/fuzz/fuzz_X tests/fuzz/corpus/X
+FUZZ_CFLAGS := -O1 -g $(CSTD) $(WARN) -fsanitize=fuzzer,address,undefined
+fuzz: $(FUZZ_SRC:tests/fuzz/%.c=build/fuzz/%)
+build/fuzz/%: tests/fuzz/%.c $(LIB_SRC)
+	@mkdir -p $(dir $@)
+	clang $(FUZZ_CFLAGS) $(INCS) -o $@ $< $(LIB_SRC) $(LIBS)
+
+valgrind-test:
+	$(MAKE) SANITIZER=none build/asan/buzon $(UNIT_BIN)
+	for t in $(UNIT_BIN); do valgrind -q --error-exitcode=1 --leak-check=full $$t || exit 1; done
+
+# Install what is missing from Debian (needs root, or sudo).
+deps:
+	@missing=""; for p in $(DEB_DEPS); do \
+	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "ok installed" || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	  echo "make deps: installing$$missing"; \
+	  SUDO=""; [ "$$(id -u)" = 0 ] || SUDO=sudo; \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing; \
+	fi
+
+deps-check:
+	@pkg-config --exists $(PKGS) && [ -x /usr/bin/python3 ] && /usr/bin/python3 -c 'import pytest' 2>/dev/null || $(MAKE) --no-print-directory deps
+
+# Demo server in ./var: domain localhost, account demo@localhost.
+run: deps-check
+	@$(MAKE) --no-print-directory buzon
+	@bash tools/run-demo.sh
+
+install: buzon
+	install -d $(DESTDIR)$(PREFIX)/sbin $(DESTDIR)$(PREFIX)/share/man/man8 $(DESTDIR)/lib/systemd/system
+	install -m 0755 buzon $(DESTDIR)$(PREFIX)/sbin/buzon
+	install -m 0644 doc/buzon.8 $(DESTDIR)$(PREFIX)/share/man/man8/buzon.8
+	sed 's|@PREFIX@|$(PREFIX)|g' doc/buzon.service > $(DESTDIR)/lib/systemd/system/buzon.service
+
+bench: buzon
+	bash bench/smtp.sh
+
+format:
+	clang-format -i $(SRC) $(wildcard src/*/*.h) $(UNIT_SRC) $(FUZZ_SRC)
+
+check-format:
+	clang-format --dry-run --Werror $(SRC) $(wildcard src/*/*.h)
+
+tidy:
+	clang-tidy $(SRC) -- $(CSTD) $(INCS)
+
+clean:
+	rm -rf build buzon
+
+-include $(shell find build -name '*.d' 2>/dev/null)

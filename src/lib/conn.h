@@ -1,0 +1,119 @@
+/* conn.h: one non-blocking socket, plain or TLS; buffered input and output. */
+/* SPDX-License-Identifier: MIT */
+#ifndef BUZON_CONN_H
+#define BUZON_CONN_H
+
+#include <netinet/in.h>
+#include <openssl/ssl.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+#include "buf.h"
+
+struct ev;
+struct conn;
+
+enum conn_event {
+	CONN_DATA,	/* new bytes appended to c->in */
+	CONN_DRAINED,	/* c->out became empty after having data */
+	CONN_TLS_READY, /* handshake done (after conn_start_tls or accept) */
+	CONN_TIMEOUT,	/* no input for the idle timeout */
+	CONN_EOF,	/* peer closed; c->in may still hold bytes */
+	CONN_ERROR,	/* I/O or TLS error; the connection is unusable */
+};
+
+/* Called on the loop thread.  Must never free c: call conn_close() and
+   the loop reaps it in before_sleep, after the callback returns. */
+typedef void conn_cb(struct conn *c, enum conn_event e, void *arg);
+
+struct conn_ops {
+	ssize_t (*recv)(struct conn *, void *, size_t); /* -1+EAGAIN: retry */
+	ssize_t (*send)(struct conn *, const void *, size_t);
+};
+
+struct conn {
+	int fd;
+	const struct conn_ops *ops;
+	SSL *ssl;
+	struct ev *ev;
+	struct buf in, out;
+	conn_cb *cb;
+	void *arg;
+	uint64_t id; /* logged as %016llx */
+	struct sockaddr_storage peer;
+	char peer_ip[64];      /* textual address, "127.0.0.1" or "::1" */
+	uint64_t idle_ms;      /* 0: no idle timeout */
+	uint64_t timer;        /* current idle timer id */
+	void (*on_free)(void *arg); /* run by the reaper (session cleanup) */
+	bool closing : 1;      /* reaped in before_sleep, never in cb */
+	bool corked : 1;       /* output held until conn_uncork() */
+	bool paused : 1;       /* do not read (input stays in the kernel) */
+	bool handshaking : 1;
+	bool close_after_flush : 1;
+	bool eof : 1;
+	bool want_write : 1;
+	/* private to conn.c */
+	unsigned mask;
+	struct conn *reap_next;
+	bool in_cb : 1;
+};
+
+/* Set up the module: the loop whose before_sleep reaps closing conns.
+   Call once before conn_new. */
+void conn_module_init(struct ev *ev);
+/* Reap conns marked closing: runs on_free(arg), closes the socket, frees
+   the conn.  Called from before_sleep by conn_module_init's hook; exposed
+   for shutdown. */
+void conn_reap(void);
+/* Number of live connections (for limits). */
+unsigned conn_count(void);
+
+/* Wrap an accepted, connected socket fd (made non-blocking here).  If
+   tls_ctx is non-NULL, a server handshake starts at once (implicit TLS)
+   and CONN_TLS_READY is reported when done; no CONN_DATA comes before
+   that.  in_max bounds c->in (a full buffer pauses reading).  Owned by the
+   module: freed only by the reaper after conn_close(). */
+struct conn *conn_new(struct ev *ev, int fd, const struct sockaddr *peer,
+		      socklen_t peerlen, SSL_CTX *tls_ctx, size_t in_max,
+		      conn_cb *cb, void *arg);
+
+/* Queue bytes for output (sent when the loop gets to it, or at once if
+   not corked).  Returns 0, or -1 if the output buffer limit
+   (CONN_OUT_BUF_MAX) is reached (the conn is then closed). */
+int conn_write(struct conn *c, const void *data, size_t n);
+int conn_printf(struct conn *c, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+/* Hold output (pipelined replies go out in one write) / release it. */
+void conn_cork(struct conn *c);
+void conn_uncork(struct conn *c);
+
+/* Start a server-side TLS handshake now (STARTTLS/STLS).  Discards every
+   byte buffered in c->in first (RFC 3207 4.2: plaintext received before
+   the handshake must not be used).  Output must already be flushed: call
+   it from CONN_DRAINED or after conn_flush_now() returned 0.  Reports
+   CONN_TLS_READY or CONN_ERROR.  Returns 0 or -1. */
+int conn_start_tls(struct conn *c, SSL_CTX *ctx);
+/* Try to write all pending output now; 0 when empty, 1 if some remains,
+   -1 on error. */
+int conn_flush_now(struct conn *c);
+
+/* Stop/resume reading (while a blocking job runs for this session).
+   Resuming re-reports already buffered input as CONN_DATA on the next
+   loop iteration if c->in is not empty. */
+void conn_pause(struct conn *c);
+void conn_resume(struct conn *c);
+
+/* Set the idle timeout (0: none); restarts the clock. */
+void conn_set_idle(struct conn *c, uint64_t ms);
+
+/* Close after the output buffer drains (after a final reply). */
+void conn_close_after_flush(struct conn *c);
+/* Mark closing now; pending output is dropped.  The cb is not called
+   again.  Safe from inside the callback. */
+void conn_close(struct conn *c);
+
+/* True if the conn runs TLS with a finished handshake. */
+bool conn_is_tls(const struct conn *c);
+
+#endif

@@ -1,0 +1,79 @@
+/* limits.h: every size, count and depth limit in buzon, in one place. */
+/* SPDX-License-Identifier: MIT */
+#ifndef BUZON_LIMITS_H
+#define BUZON_LIMITS_H
+
+/* RFC 5321 4.5.3.1.4: a command line is at most 512 octets including CRLF.
+   AUTH initial responses may be longer (RFC 4954 4: 12288 is the common
+   choice), so the command buffer is sized for that and the plain command
+   limit is checked separately. */
+#define SMTP_CMD_LINE_MAX 512
+#define SMTP_AUTH_LINE_MAX 12288
+/* RFC 5321 4.5.3.1.6: a text line is at most 1000 octets including CRLF. */
+#define SMTP_TEXT_LINE_MAX 1000
+/* RFC 5321 4.5.3.1.3: a path is at most 256 octets. */
+#define SMTP_PATH_MAX 256
+/* RFC 5321 4.5.3.1.1 / 4.5.3.1.2. */
+#define SMTP_LOCALPART_MAX 64
+#define SMTP_DOMAIN_MAX 255
+/* Default message size, advertised in SIZE (RFC 1870). */
+#define SMTP_MESSAGE_SIZE_DEFAULT (50u * 1024 * 1024)
+/* RFC 5321 4.5.3.1.8: at least 100 must be accepted; we take 1000. */
+#define SMTP_RCPT_MAX 1000
+/* Invalid commands before the session is closed (nginx max_errors). */
+#define SMTP_ERRORS_MAX 20
+/* Failed AUTH attempts in one session before it is closed. */
+#define SMTP_AUTH_FAILURES_MAX 3
+/* RFC 5321 4.5.3.2.7: server timeout is at least 5 minutes. */
+#define SMTP_IDLE_TIMEOUT_MS (5u * 60 * 1000)
+/* Size of the socket input buffer of one SMTP session (DATA is copied
+   out of it as it arrives, so this bounds memory per idle connection). */
+#define SMTP_IN_BUF_INITIAL 1024
+/* Hop count: RFC 5321 6.3 loop detection. */
+#define SMTP_RECEIVED_MAX 100
+/* BDAT chunk announced size ceiling is the message size limit. */
+
+/* POP3 (RFC 2449 4: 255 octets per command line). */
+#define POP3_CMD_LINE_MAX 255
+#define POP3_IDLE_TIMEOUT_MS (10u * 60 * 1000)
+
+/* IMAP (RFC 9051 6.2.2 autologout: at least 30 minutes). */
+#define IMAP_IDLE_TIMEOUT_MS (30u * 60 * 1000)
+#define IMAP_LIST_DEPTH_MAX 32
+
+/* MIME (Dovecot defaults). */
+#define MIME_DEPTH_MAX 100
+#define MIME_PARTS_MAX 10000
+#define MIME_HEADER_BYTES_MAX (1024u * 1024)
+#define MIME_HEADER_LINE_MAX (64u * 1024)
+#define MIME_BOUNDARY_MAX 70 /* RFC 2046 5.1.1 */
+#define MIME_ADDRESSES_MAX 10000
+
+/* Connections. */
+#define CONN_MAX_DEFAULT 20000
+#define CONN_PER_IP_MAX_DEFAULT 200
+#define CONN_OUT_BUF_MAX (4u * 1024 * 1024)
+
+/* Authentication: delay after a failed attempt grows per client address,
+   doubling from AUTH_FAIL_DELAY_MS up to AUTH_FAIL_DELAY_MAX_MS. */
+#define AUTH_FAIL_DELAY_MS 500u
+#define AUTH_FAIL_DELAY_MAX_MS 15000u
+#define AUTH_FAIL_TRACK_MAX 4096
+#define AUTH_PASSWORD_MAX 1024
+#define AUTH_USER_MAX 320
+
+/* Config file. */
+#define CONFIG_LINE_MAX 4096
+#define CONFIG_DOMAINS_MAX 1024
+
+/* Store. */
+#define STORE_ALIAS_TARGETS_MAX 1000
+#define STORE_ALIAS_DEPTH_MAX 8
+#define STORE_COMMIT_BATCH_MAX 1024
+#define STORE_ADDRESS_MAX 320
+#define STORE_MAILBOX_NAME_MAX 1024
+
+/* Worker threads for blocking work. */
+#define POOL_THREADS_DEFAULT 4
+
+#endif

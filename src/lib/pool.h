@@ -1,0 +1,27 @@
+/* pool.h: worker threads for blocking work (fsync, SQLite), results posted
+   back to the event loop through an eventfd. */
+/* SPDX-License-Identifier: MIT */
+#ifndef BUZON_POOL_H
+#define BUZON_POOL_H
+
+struct ev;
+struct pool;
+
+/* work(arg) runs on a worker thread; then done(arg) runs on the loop
+   thread.  arg is owned by the caller and must stay valid until done(). */
+typedef void pool_work_fn(void *arg);
+typedef void pool_done_fn(void *arg);
+
+/* Start nthreads workers whose completions are delivered on ev.
+   Owned by the caller; pool_free() joins the threads. */
+struct pool *pool_new(struct ev *ev, unsigned nthreads);
+/* Finish queued work, join the workers, run pending done callbacks,
+   set *pp = NULL. */
+void pool_free(struct pool **pp);
+/* Queue work.  Never fails (out of memory aborts).  Thread-safe. */
+void pool_submit(struct pool *p, pool_work_fn *work, pool_done_fn *done,
+		 void *arg);
+/* Post done(arg) to the loop thread from any thread, without work. */
+void pool_post(struct pool *p, pool_done_fn *done, void *arg);
+
+#endif

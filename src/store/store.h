@@ -1,0 +1,186 @@
+/* store.h: the one interface to accounts, aliases, mailboxes, messages and
+   the outbound queue.  Protocol code never runs SQL or opens blob files. */
+/* SPDX-License-Identifier: MIT */
+#ifndef BUZON_STORE_H
+#define BUZON_STORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+struct pool;
+struct store;
+struct store_blob;
+
+/* Mailbox names created for every new account (RFC 6154 special use). */
+#define STORE_INBOX "INBOX"
+
+/* IMAP system flags as bits of store_message.flags. */
+#define STORE_FLAG_SEEN 0x01u
+#define STORE_FLAG_ANSWERED 0x02u
+#define STORE_FLAG_FLAGGED 0x04u
+#define STORE_FLAG_DELETED 0x08u
+#define STORE_FLAG_DRAFT 0x10u
+
+/* Open (creating if needed) the store under data_dir: data_dir/store.db
+   (SQLite, WAL, synchronous=FULL), data_dir/blobs/, data_dir/tmp/.  The
+   schema is versioned; older versions are migrated in place.
+   If pool is non-NULL, a committer thread is started and store_deliver()
+   completions are posted to the loop through it (server mode); with NULL,
+   store_deliver() completes synchronously (CLI mode).
+   Returns the store (owned by the caller) or NULL with *error_r set
+   (static or valid until the next store call on this thread). */
+struct store *store_open(const char *data_dir, struct pool *pool,
+			 const char **error_r);
+/* Wait for pending commits, stop the committer, close.  *sp = NULL. */
+void store_close(struct store **sp);
+
+/* ---- accounts (addresses are stored lowercased; lookups ignore case) ---- */
+
+struct store_account {
+	int64_t id;
+	char *address;     /* owned by the struct */
+	char *pwhash;      /* crypt(3) hash, owned */
+	char *apop_secret; /* NULL if APOP is off, owned */
+};
+void store_account_clear(struct store_account *a);
+
+/* Returns 1 created (with INBOX, Sent, Drafts, Trash, Junk, Archive),
+   0 if the address exists already (as account or alias), -1 on error. */
+int store_account_add(struct store *s, const char *address,
+		      const char *pwhash, const char **error_r);
+/* Remove the account, its mailboxes and messages (blobs unreferenced are
+   deleted).  Returns 1 deleted, 0 no such account, -1 error. */
+int store_account_del(struct store *s, const char *address,
+		      const char **error_r);
+/* Returns 1 changed, 0 no such account, -1 error.  secret NULL = off. */
+int store_account_set_password(struct store *s, const char *address,
+			       const char *pwhash, const char **error_r);
+int store_account_set_apop(struct store *s, const char *address,
+			   const char *secret, const char **error_r);
+/* Fill *a (caller clears it with store_account_clear).  Returns 1 found,
+   0 not found, -1 error.  Thread-safe (own connection per thread). */
+int store_account_get(struct store *s, const char *address,
+		      struct store_account *a, const char **error_r);
+/* Calls fn for each account in address order.  Returns 0 or -1. */
+int store_account_list(struct store *s,
+		       void (*fn)(const char *address, void *arg), void *arg,
+		       const char **error_r);
+
+/* ---- aliases (one address -> one or more targets, local or remote) ---- */
+
+/* Add targets to alias address (created if absent; duplicates ignored).
+   Returns 1 done, 0 if address is an account, -1 error. */
+int store_alias_add(struct store *s, const char *address,
+		    const char *const *targets, size_t n,
+		    const char **error_r);
+/* n == 0: delete the whole alias; else remove those targets (the alias
+   is deleted when none remain).  Returns 1 changed, 0 not found, -1 err. */
+int store_alias_del(struct store *s, const char *address,
+		    const char *const *targets, size_t n,
+		    const char **error_r);
+/* Calls fn(address, targets, n, arg) per alias in address order. */
+int store_alias_list(struct store *s,
+		     void (*fn)(const char *address, const char *const *targets,
+				size_t n, void *arg),
+		     void *arg, const char **error_r);
+
+/* ---- recipient lookup (fast: served from an in-memory directory that
+   is reloaded when another process changed the database) ---- */
+
+enum store_addr_kind { STORE_ADDR_NONE, STORE_ADDR_ACCOUNT, STORE_ADDR_ALIAS };
+struct store_lookup {
+	enum store_addr_kind kind;
+	int64_t account_id;	    /* STORE_ADDR_ACCOUNT */
+	const char *const *targets; /* STORE_ADDR_ALIAS; valid until the next
+				       store_lookup() on this store */
+	size_t n_targets;
+};
+/* Look up an exact lowercased address.  Loop thread only.  Returns 0 or
+   -1 on a database error. */
+int store_lookup(struct store *s, const char *address,
+		 struct store_lookup *r);
+
+/* ---- blobs: immutable message files, shared by all recipients ---- */
+
+/* Start a new blob in data_dir/tmp.  Returns NULL on error (*error_r). */
+struct store_blob *store_blob_new(struct store *s, const char **error_r);
+/* Append bytes (buffered; written to the temp file in large writes).
+   Returns 0 or -1 (errno set; the blob is then unusable). */
+int store_blob_write(struct store_blob *b, const void *data, size_t n);
+/* Bytes written so far. */
+uint64_t store_blob_size(const struct store_blob *b);
+/* Drop an unfinished blob and its temp file.  *bp = NULL. */
+void store_blob_abort(struct store_blob **bp);
+
+/* ---- delivery ---- */
+
+struct store_remote_rcpt {
+	const char *address; /* forward-path, as given */
+	const char *orcpt;   /* DSN ORCPT (xtext decoded) or NULL */
+	unsigned notify;     /* DSN NOTIFY bits, 0 = not given */
+};
+
+struct store_delivery {
+	const char *sender;	 /* reverse-path without <>, "" for null */
+	struct store_blob *blob; /* the store takes ownership */
+	int64_t internaldate;	 /* unix seconds */
+	/* Parsed at delivery (src/mime) for IMAP, stored verbatim: */
+	const char *envelope;	   /* IMAP ENVELOPE list, or NULL */
+	const char *bodystructure; /* IMAP BODYSTRUCTURE list, or NULL */
+	const char *body;	   /* IMAP BODY (non-extensible), or NULL */
+	const char *hdr_subject, *hdr_from, *hdr_to, *hdr_cc,
+	    *hdr_message_id; /* raw unfolded values or NULL */
+	int64_t hdr_date;    /* Date: as unix seconds, 0 if none/bad */
+	/* Local recipients: account ids, delivered to each INBOX once
+	   (duplicates are skipped). */
+	const int64_t *accounts;
+	size_t n_accounts;
+	/* Remote recipients: one queue entry holds them all. */
+	const struct store_remote_rcpt *remote;
+	size_t n_remote;
+	/* Where local copies go: NULL = INBOX (created if absent; used by
+	   `buzon import`), with these initial STORE_FLAG_* flags. */
+	const char *mailbox;
+	uint32_t flags;
+	const char *dsn_envid; /* or NULL */
+	int dsn_ret;	       /* 0 none, 1 FULL, 2 HDRS */
+};
+
+/* Make the message durable: fsync the blob, rename it into blobs/, insert
+   its rows, commit.  Many deliveries share one commit (group commit).
+   done(arg, ok, error) runs on the loop thread (server mode) or before
+   return (CLI mode) only after the commit is on stable storage; ok is 1
+   on success, 0 on failure (error is a static message).  d and the
+   strings it points to must stay valid until done() (the blob is owned
+   by the store from the call on). */
+typedef void store_done_fn(void *arg, int ok, const char *error);
+void store_deliver(struct store *s, struct store_delivery *d,
+		   store_done_fn *done, void *arg);
+
+/* ---- reading mailboxes (CLI export; POP3/IMAP build on these) ---- */
+
+struct store_message {
+	int64_t mailbox_id;
+	uint32_t uid;
+	uint32_t flags; /* STORE_FLAG_* */
+	int64_t internaldate;
+	uint64_t size;
+	uint64_t modseq;
+	const char *sender; /* envelope sender ("" for <>) */
+	const char *blob_path; /* absolute path of the message file */
+};
+
+/* Calls fn for every message of account's mailbox (by name; NULL means
+   INBOX) in UID order; pointers valid during the call.  Returns 1, 0 if
+   no such account or mailbox, -1 on error. */
+int store_mailbox_foreach(struct store *s, const char *address,
+			  const char *mailbox,
+			  int (*fn)(const struct store_message *m, void *arg),
+			  void *arg, const char **error_r);
+
+/* Number of entries in the outbound queue (tests and `queue list`). */
+int store_queue_count(struct store *s, const char **error_r);
+
+#endif
