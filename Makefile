@@ -13,7 +13,7 @@ DEB_DEPS := build-essential pkg-config libssl-dev libsqlite3-dev libcrypt-dev \
 WARN     := -Wall -Wextra -Wformat=2 -Wstrict-prototypes -Wmissing-prototypes \
             -Wshadow -Wvla -Werror
 CSTD     := -std=gnu17 -D_GNU_SOURCE
-INCS      = -Isrc -Isrc/lib -Itests/lib $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+INCS      = -Isrc -iquote src/lib -Itests/lib $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 LIBS      = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lcrypt -lpthread
 VERSION  := $(shell git describe --always --dirty 2>/dev/null || echo 0.1)
 

@@ -1,5 +1,10 @@
 /* limits.h: every size, count and depth limit in buzon, in one place. */
 /* SPDX-License-Identifier: MIT */
+/* The compiler's own <limits.h> reaches this file through #include_next
+   when src/lib is on the quote path; pass that on to the system header
+   so both sets of limits are always visible. */
+#include_next <limits.h>
+
 #ifndef BUZON_LIMITS_H
 #define BUZON_LIMITS_H
 
@@ -53,6 +58,12 @@
 #define CONN_MAX_DEFAULT 20000
 #define CONN_PER_IP_MAX_DEFAULT 200
 #define CONN_OUT_BUF_MAX (4u * 1024 * 1024)
+/* Socket reads: a read uses the free space of c->in when at least
+   CONN_READ_MIN, else grows it by CONN_READ_CHUNK; one readiness event
+   reads at most CONN_READ_BURST_MAX before other connections get a turn. */
+#define CONN_READ_MIN 512
+#define CONN_READ_CHUNK 4096
+#define CONN_READ_BURST_MAX (64u * 1024)
 
 /* Authentication: delay after a failed attempt grows per client address,
    doubling from AUTH_FAIL_DELAY_MS up to AUTH_FAIL_DELAY_MAX_MS. */
@@ -61,6 +72,10 @@
 #define AUTH_FAIL_TRACK_MAX 4096
 #define AUTH_PASSWORD_MAX 1024
 #define AUTH_USER_MAX 320
+/* A client address with no failure for this long is forgotten. */
+#define AUTH_FAIL_FORGET_MS (15u * 60 * 1000)
+/* Bytes of a client address string kept as the limiter key (with NUL). */
+#define AUTH_IP_KEY_MAX 64
 
 /* Config file. */
 #define CONFIG_LINE_MAX 4096
@@ -72,6 +87,12 @@
 #define STORE_COMMIT_BATCH_MAX 1024
 #define STORE_ADDRESS_MAX 320
 #define STORE_MAILBOX_NAME_MAX 1024
+/* A blob is written to its file in chunks of up to this many bytes. */
+#define STORE_BLOB_BUF_MAX (64u * 1024)
+/* Threads that fsync and rename blobs before the group commit. */
+#define STORE_SYNC_THREADS 4
+/* How long the CLI and the server wait for each other's write lock. */
+#define STORE_BUSY_TIMEOUT_MS 10000
 
 /* Worker threads for blocking work. */
 #define POOL_THREADS_DEFAULT 4

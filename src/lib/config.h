@@ -1,0 +1,63 @@
+/* config.h: buzon.conf: `key = value` lines, [section] headers, # comments. */
+/* SPDX-License-Identifier: MIT */
+#ifndef BUZON_CONFIG_H
+#define BUZON_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "log.h"
+
+enum listen_kind {
+	LISTEN_SMTP,
+	LISTEN_SUBMISSION,
+	LISTEN_SUBMISSIONS,
+	LISTEN_IMAP,
+	LISTEN_IMAPS,
+	LISTEN_POP3,
+	LISTEN_POP3S,
+	LISTEN_HTTP,
+	LISTEN_HTTPS,
+	LISTEN__COUNT
+};
+
+/* Config key name of a listener ("smtp", "submission", ...). */
+const char *config_listen_name(enum listen_kind k);
+
+struct config {
+	char *path;	 /* the file, as given */
+	char *hostname;	 /* default: gethostname() */
+	char *data_dir;	 /* absolute (relative values are relative to the file) */
+	char **domains;	 /* lowercased; default: { hostname } */
+	size_t n_domains;
+	char *listen[LISTEN__COUNT]; /* "host:port" or NULL (off) */
+	char *tls_cert, *tls_key;    /* absolute or NULL (self-signed) */
+	char *run_user;		     /* [server] user: who to run as when root */
+	enum log_level log_level;    /* [log] level */
+	/* [smtp] */
+	uint64_t smtp_max_message_size;
+	unsigned smtp_max_recipients;
+	uint64_t smtp_greet_delay_ms; /* MX listener only */
+	uint64_t smtp_idle_timeout_ms;
+	char smtp_recipient_delimiter; /* '\0' = plus-addressing off */
+	/* [limits] */
+	unsigned connections, connections_per_ip;
+	unsigned workers; /* [server] workers: worker threads */
+};
+
+/* Load path.  Returns the config (caller frees with config_free), or NULL
+   with a malloc'd "FILE:LINE: reason" (or "FILE: reason") in *error_r. */
+struct config *config_load(const char *path, char **error_r);
+/* Free everything and set *cp = NULL. */
+void config_free(struct config **cp);
+
+/* True if domain (any case) is one of cfg->domains. */
+bool config_is_local_domain(const struct config *cfg, const char *domain);
+
+/* Parse "50M", "1024", "10k", "1G" into bytes.  Returns 0 or -1. */
+int config_parse_size(const char *s, uint64_t *r);
+/* Parse "300ms", "5s", "5m", "1h", "2d", or plain seconds.  Returns 0/-1. */
+int config_parse_duration(const char *s, uint64_t *ms_r);
+
+#endif

@@ -1,0 +1,43 @@
+/* smtp_server.h: the SMTP service (MX on smtp, submission, submissions). */
+/* SPDX-License-Identifier: MIT */
+#ifndef BUZON_SMTP_SERVER_H
+#define BUZON_SMTP_SERVER_H
+
+#include <openssl/ssl.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+#include "config.h"
+
+struct ev;
+struct pool;
+struct store;
+struct listener;
+struct auth_limiter;
+
+struct smtp_server {
+	struct config *cfg; /* replaced on reload; sessions never keep
+			       pointers into it across events */
+	struct ev *ev;
+	struct pool *pool;
+	struct store *store;
+	SSL_CTX *tls;
+	struct auth_limiter *limiter;
+	uint64_t next_session;
+	unsigned sessions;
+	bool shutting_down;
+};
+
+/* Accept callback for the listeners of kind LISTEN_SMTP, LISTEN_SUBMISSION
+   and LISTEN_SUBMISSIONS; arg is a struct smtp_listen_arg. */
+struct smtp_listen_arg {
+	struct smtp_server *srv;
+	enum listen_kind kind;
+	struct listener *listener;
+};
+void smtp_server_accept(struct listener *l, int fd, const struct sockaddr *peer,
+			socklen_t peerlen, void *arg);
+/* Write a one-line 421 to a socket refused by the connection limits. */
+void smtp_server_refuse(int fd, void *arg);
+
+#endif
