@@ -12,6 +12,7 @@
 
 #include "buf.h"
 #include "config.h"
+#include "limits.h"
 #include "mime/mime_summary.h"
 #include "store/store.h"
 #include "xalloc.h"

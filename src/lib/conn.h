@@ -16,15 +16,24 @@ struct conn;
 
 enum conn_event {
 	CONN_DATA,	/* new bytes appended to c->in */
-	CONN_DRAINED,	/* c->out became empty after having data */
+	CONN_DRAINED,	/* c->out became empty after having waited for the
+			   socket (EV_WRITE); not reported when a write,
+			   conn_uncork() or conn_flush_now() sent it all */
 	CONN_TLS_READY, /* handshake done (after conn_start_tls or accept) */
 	CONN_TIMEOUT,	/* no input for the idle timeout */
 	CONN_EOF,	/* peer closed; c->in may still hold bytes */
-	CONN_ERROR,	/* I/O or TLS error; the connection is unusable */
+	CONN_ERROR,	/* I/O or TLS error; the connection is unusable and
+			   is closed right after this callback returns */
 };
 
 /* Called on the loop thread.  Must never free c: call conn_close() and
-   the loop reaps it in before_sleep, after the callback returns. */
+   the loop reaps it in before_sleep, after the callback returns.  The
+   callback is only called from the loop (fd events and timers), never
+   from inside a conn_* call, so it is never re-entered.  CONN_DATA comes
+   once per read burst with the new bytes appended to c->in; c->in owns
+   no memory while empty: after a CONN_DATA that left it empty (and the
+   conn is not paused) its memory is released, so pointers into it (e.g.
+   from buf_getline) must not be kept past the callback unless paused. */
 typedef void conn_cb(struct conn *c, enum conn_event e, void *arg);
 
 struct conn_ops {
@@ -57,10 +66,19 @@ struct conn {
 	unsigned mask;
 	struct conn *reap_next;
 	bool in_cb : 1;
+	bool registered : 1;     /* fd is in the loop */
+	bool failed : 1;         /* CONN_ERROR pending, then close */
+	bool graceful : 1;       /* closed after flush: TLS close_notify */
+	unsigned rd_want : 2;    /* EV_* the read side/handshake waits for */
+	unsigned wr_want : 2;    /* EV_* a blocked write waits for */
+	uint64_t last_read_ms;   /* ev time of the last input (idle clock) */
+	uint64_t kick;           /* 0 ms timer for deferred work, or 0 */
 };
 
-/* Set up the module: the loop whose before_sleep reaps closing conns.
-   Call once before conn_new. */
+/* Set up the module: the loop whose before_sleep reaps closing conns
+   (this takes the loop's single before_sleep hook: a caller that needs
+   its own hook must call conn_reap() from it).  Call once before
+   conn_new. */
 void conn_module_init(struct ev *ev);
 /* Reap conns marked closing: runs on_free(arg), closes the socket, frees
    the conn.  Called from before_sleep by conn_module_init's hook; exposed
@@ -72,15 +90,21 @@ unsigned conn_count(void);
 /* Wrap an accepted, connected socket fd (made non-blocking here).  If
    tls_ctx is non-NULL, a server handshake starts at once (implicit TLS)
    and CONN_TLS_READY is reported when done; no CONN_DATA comes before
-   that.  in_max bounds c->in (a full buffer pauses reading).  Owned by the
-   module: freed only by the reaper after conn_close(). */
+   that.  in_max bounds c->in (a full buffer pauses reading until the owner
+   consumes: after consuming outside a callback, call conn_resume()); 0 is
+   unlimited.  peer may be NULL (peer_ip is then "local").  Never returns
+   NULL: a failure to set up is reported as CONN_ERROR from the loop.  Owned
+   by the module: freed only by the reaper after conn_close().  The idle
+   timeout is off until conn_set_idle(). */
 struct conn *conn_new(struct ev *ev, int fd, const struct sockaddr *peer,
 		      socklen_t peerlen, SSL_CTX *tls_ctx, size_t in_max,
 		      conn_cb *cb, void *arg);
 
 /* Queue bytes for output (sent when the loop gets to it, or at once if
-   not corked).  Returns 0, or -1 if the output buffer limit
-   (CONN_OUT_BUF_MAX) is reached (the conn is then closed). */
+   not corked: with nothing queued the bytes go straight from data and only
+   what the kernel refuses is copied).  Returns 0, or -1 if the output
+   buffer limit (CONN_OUT_BUF_MAX) is reached (the conn is then closed), if
+   the conn is closing, or on a write error (CONN_ERROR follows). */
 int conn_write(struct conn *c, const void *data, size_t n);
 int conn_printf(struct conn *c, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
@@ -99,15 +123,20 @@ int conn_start_tls(struct conn *c, SSL_CTX *ctx);
 int conn_flush_now(struct conn *c);
 
 /* Stop/resume reading (while a blocking job runs for this session).
+   While paused, c->in keeps its memory (pointers into it stay valid).
    Resuming re-reports already buffered input as CONN_DATA on the next
    loop iteration if c->in is not empty. */
 void conn_pause(struct conn *c);
 void conn_resume(struct conn *c);
 
-/* Set the idle timeout (0: none); restarts the clock. */
+/* Set the idle timeout (0: none); restarts the clock.  Input restarts it
+   too.  On expiry CONN_TIMEOUT is reported and the clock restarts (the
+   owner usually replies and calls conn_close_after_flush); a conn whose
+   final output still waits when the timer expires is closed outright. */
 void conn_set_idle(struct conn *c, uint64_t ms);
 
-/* Close after the output buffer drains (after a final reply). */
+/* Close after the output buffer drains (after a final reply).  Uncorks,
+   stops reading, and closes at once if nothing is pending. */
 void conn_close_after_flush(struct conn *c);
 /* Mark closing now; pending output is dropped.  The cb is not called
    again.  Safe from inside the callback. */

@@ -53,6 +53,12 @@
 #define MIME_HEADER_LINE_MAX (64u * 1024)
 #define MIME_BOUNDARY_MAX 70 /* RFC 2046 5.1.1 */
 #define MIME_ADDRESSES_MAX 10000
+/* Longer IMAP strings in ENVELOPE/BODYSTRUCTURE are sent as literals. */
+#define MIME_IMAP_QUOTED_MAX 1024
+/* Parameters kept per Content-Type / Content-Disposition, and RFC 2231
+   continuation sections accepted per parameter. */
+#define MIME_PARAMS_MAX 64
+#define MIME_PARAM_SECTIONS_MAX 100
 
 /* Connections. */
 #define CONN_MAX_DEFAULT 20000
@@ -90,7 +96,7 @@
 /* A blob is written to its file in chunks of up to this many bytes. */
 #define STORE_BLOB_BUF_MAX (64u * 1024)
 /* Threads that fsync and rename blobs before the group commit. */
-#define STORE_SYNC_THREADS 4
+#define STORE_SYNC_THREADS 8
 /* How long the CLI and the server wait for each other's write lock. */
 #define STORE_BUSY_TIMEOUT_MS 10000
 

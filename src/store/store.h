@@ -48,8 +48,8 @@ void store_account_clear(struct store_account *a);
 
 /* Returns 1 created (with INBOX, Sent, Drafts, Trash, Junk, Archive),
    0 if the address exists already (as account or alias), -1 on error. */
-int store_account_add(struct store *s, const char *address,
-		      const char *pwhash, const char **error_r);
+int store_account_add(struct store *s, const char *address, const char *pwhash,
+		      const char **error_r);
 /* Remove the account, its mailboxes and messages (blobs unreferenced are
    deleted).  Returns 1 deleted, 0 no such account, -1 error. */
 int store_account_del(struct store *s, const char *address,
@@ -73,13 +73,11 @@ int store_account_list(struct store *s,
 /* Add targets to alias address (created if absent; duplicates ignored).
    Returns 1 done, 0 if address is an account, -1 error. */
 int store_alias_add(struct store *s, const char *address,
-		    const char *const *targets, size_t n,
-		    const char **error_r);
+		    const char *const *targets, size_t n, const char **error_r);
 /* n == 0: delete the whole alias; else remove those targets (the alias
    is deleted when none remain).  Returns 1 changed, 0 not found, -1 err. */
 int store_alias_del(struct store *s, const char *address,
-		    const char *const *targets, size_t n,
-		    const char **error_r);
+		    const char *const *targets, size_t n, const char **error_r);
 /* Calls fn(address, targets, n, arg) per alias in address order. */
 int store_alias_list(struct store *s,
 		     void (*fn)(const char *address, const char *const *targets,
@@ -92,15 +90,14 @@ int store_alias_list(struct store *s,
 enum store_addr_kind { STORE_ADDR_NONE, STORE_ADDR_ACCOUNT, STORE_ADDR_ALIAS };
 struct store_lookup {
 	enum store_addr_kind kind;
-	int64_t account_id;	    /* STORE_ADDR_ACCOUNT */
+	int64_t account_id;         /* STORE_ADDR_ACCOUNT */
 	const char *const *targets; /* STORE_ADDR_ALIAS; valid until the next
 				       store_lookup() on this store */
 	size_t n_targets;
 };
 /* Look up an exact lowercased address.  Loop thread only.  Returns 0 or
    -1 on a database error. */
-int store_lookup(struct store *s, const char *address,
-		 struct store_lookup *r);
+int store_lookup(struct store *s, const char *address, struct store_lookup *r);
 
 /* ---- blobs: immutable message files, shared by all recipients ---- */
 
@@ -123,13 +120,13 @@ struct store_remote_rcpt {
 };
 
 struct store_delivery {
-	const char *sender;	 /* reverse-path without <>, "" for null */
+	const char *sender;      /* reverse-path without <>, "" for null */
 	struct store_blob *blob; /* the store takes ownership */
-	int64_t internaldate;	 /* unix seconds */
+	int64_t internaldate;    /* unix seconds */
 	/* Parsed at delivery (src/mime) for IMAP, stored verbatim: */
-	const char *envelope;	   /* IMAP ENVELOPE list, or NULL */
+	const char *envelope;      /* IMAP ENVELOPE list, or NULL */
 	const char *bodystructure; /* IMAP BODYSTRUCTURE list, or NULL */
-	const char *body;	   /* IMAP BODY (non-extensible), or NULL */
+	const char *body;          /* IMAP BODY (non-extensible), or NULL */
 	const char *hdr_subject, *hdr_from, *hdr_to, *hdr_cc,
 	    *hdr_message_id; /* raw unfolded values or NULL */
 	int64_t hdr_date;    /* Date: as unix seconds, 0 if none/bad */
@@ -145,7 +142,7 @@ struct store_delivery {
 	const char *mailbox;
 	uint32_t flags;
 	const char *dsn_envid; /* or NULL */
-	int dsn_ret;	       /* 0 none, 1 FULL, 2 HDRS */
+	int dsn_ret;           /* 0 none, 1 FULL, 2 HDRS */
 };
 
 /* Make the message durable: fsync the blob, rename it into blobs/, insert
@@ -168,7 +165,7 @@ struct store_message {
 	int64_t internaldate;
 	uint64_t size;
 	uint64_t modseq;
-	const char *sender; /* envelope sender ("" for <>) */
+	const char *sender;    /* envelope sender ("" for <>) */
 	const char *blob_path; /* absolute path of the message file */
 };
 
@@ -182,5 +179,16 @@ int store_mailbox_foreach(struct store *s, const char *address,
 
 /* Number of entries in the outbound queue (tests and `queue list`). */
 int store_queue_count(struct store *s, const char **error_r);
+
+/* ---- counters (tests, monitoring) ---- */
+
+struct store_stats {
+	uint64_t deliveries_ok;     /* done(ok=1) so far */
+	uint64_t deliveries_failed; /* done(ok=0) so far */
+	uint64_t commits;           /* delivery transactions committed */
+	uint64_t batch_max;         /* most deliveries in one commit */
+};
+/* Copy the counters into *r.  Thread-safe. */
+void store_stats(struct store *s, struct store_stats *r);
 
 #endif

@@ -1,0 +1,274 @@
+#!/bin/bash
+# bench/smtp.sh: SMTP delivery throughput, buzon vs a private Postfix, side by side.
+# SPDX-License-Identifier: MIT
+#
+# Usage (as root, Debian 12, from anywhere; builds nothing, run `make` first):
+#   bench/smtp.sh                      both servers, 3 repetitions, 20 and 100 sessions
+#   ONLY=postfix bench/smtp.sh         Postfix only (ONLY=buzon: buzon only)
+#   REPS=5 MSGS=5000 SIZE=4096 SESSIONS="20 100" BUZON=./buzon bench/smtp.sh
+#   KEEP=1 bench/smtp.sh               keep the temp dir (logs, configs) afterwards
+#   BUZON_GREET_DELAY=0 bench/smtp.sh  set [smtp] greet_delay (default: buzon's own)
+#
+# Each measurement runs
+#   smtp-source -s S -m MSGS -l SIZE -d -f sender@bench.test -t u1@bench.test 127.0.0.1:PORT
+# and times it from start until every message is durably delivered:
+#   buzon:   smtp-source exits (buzon replies 250 only after fsync);
+#   Postfix: the Maildir new/ holds MSGS files and the queue is empty (polled).
+# Runs are interleaved (rep 1: Postfix, buzon; rep 2: ...), each on a fresh mailbox
+# (buzon: a fresh `buzon init` data dir; Postfix: the Maildir is removed between runs).
+# Medians are printed as messages/s with the ratio buzon/Postfix.
+# Only loopback is used. Installs Postfix from Debian if missing (needs apt).
+
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+BUZON=${BUZON:-$ROOT/buzon}
+REPS=${REPS:-3}
+MSGS=${MSGS:-5000}
+SIZE=${SIZE:-4096}
+SESSIONS=${SESSIONS:-"20 100"}
+ONLY=${ONLY:-}
+KEEP=${KEEP:-}
+BUZON_GREET_DELAY=${BUZON_GREET_DELAY:-}
+POLL=${POLL:-0.02}
+TIMEOUT=${TIMEOUT:-600}
+FROM=sender@bench.test
+RCPT=u1@bench.test
+# The Postfix Maildir and buzon run as this (non-root) user.
+MAILUSER=${MAILUSER:-nobody}
+
+# shellcheck source=bench/common.sh
+. "$ROOT/bench/common.sh"
+
+[ "$(id -u)" = 0 ] || die "run as root (Postfix needs it)"
+case "$ONLY" in "" | postfix | buzon) ;; *) die "ONLY must be postfix or buzon" ;; esac
+want() { [ -z "$ONLY" ] || [ "$ONLY" = "$1" ]; }
+
+now() { date +%s.%N; }
+
+# Number of directory entries in $1 (0 if it does not exist), without sorting.
+count_files() {
+	local n
+	if [ -d "$1" ]; then
+		# shellcheck disable=SC2012 # maildir names are plain; ls -f does not sort
+		n=$(ls -f "$1" | wc -l)
+		echo $((n - 2))
+	else
+		echo 0
+	fi
+}
+
+median() {
+	printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 }
+		END { if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
+}
+
+PF_UP=
+stop_servers() {
+	[ -z "$PF_UP" ] || postfix -c "$PF/etc" stop >/dev/null 2>&1
+}
+bench_tmp buzon-bench
+PF=$TMP/postfix
+
+MAIL_UID=$(id -u "$MAILUSER")
+MAIL_GID=$(id -g "$MAILUSER")
+[ "$MAIL_UID" != 0 ] || die "MAILUSER must not be root"
+
+# ---------------------------------------------------------------- Postfix
+
+pf_install() {
+	if command -v postfix >/dev/null && command -v smtp-source >/dev/null; then
+		return
+	fi
+	echo "installing postfix from Debian..."
+	echo "postfix postfix/main_mailer_type select Local only" | debconf-set-selections
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -q postfix >/dev/null
+}
+
+# A private instance: its own config, queue, data and mail directories under $PF,
+# one smtpd on 127.0.0.1:$PF_PORT, bench.test delivered by virtual(8) to a Maildir.
+pf_setup() {
+	PF_PORT=$(free_port)
+	mkdir -p "$PF/etc" "$PF/queue" "$PF/data" "$PF/mail" "$PF/log"
+	cp -a /etc/postfix/. "$PF/etc/"
+	chown "$MAIL_UID:$MAIL_GID" "$PF/mail"
+	# master(8) runs its lock file in data_directory as mail_owner; the copied
+	# makedefs.out symlink only draws a warning from `postfix check`.
+	chown "$(postconf -h mail_owner):" "$PF/data"
+	rm -f "$PF/etc/makedefs.out"
+	echo "$RCPT bench.test/u1/" >"$PF/etc/vmailbox"
+	postconf -c "$PF/etc" -e \
+		"config_directory = $PF/etc" \
+		"queue_directory = $PF/queue" \
+		"data_directory = $PF/data" \
+		"myhostname = postfix.bench.local" \
+		"mydestination =" \
+		"myorigin = \$myhostname" \
+		"alias_maps =" \
+		"alias_database =" \
+		"inet_interfaces = 127.0.0.1" \
+		"inet_protocols = ipv4" \
+		"mynetworks = 127.0.0.0/8" \
+		"relayhost =" \
+		"virtual_mailbox_domains = bench.test" \
+		"virtual_mailbox_base = $PF/mail" \
+		"virtual_mailbox_maps = hash:$PF/etc/vmailbox" \
+		"virtual_uid_maps = static:$MAIL_UID" \
+		"virtual_gid_maps = static:$MAIL_GID" \
+		"virtual_mailbox_limit = 0" \
+		"message_size_limit = 52428800" \
+		"syslog_name = postfix-bench" \
+		"maillog_file_prefixes = /var, /dev/stdout, $PF/log" \
+		"maillog_file = $PF/log/maillog"
+	postmap "$PF/etc/vmailbox"
+	# No chroot (the private queue dir has no /etc copies); the public smtpd
+	# is replaced by one on the bench port.
+	postconf -c "$PF/etc" -F '*/*/chroot = n'
+	postconf -c "$PF/etc" -X -M smtp/inet
+	postconf -c "$PF/etc" -M "127.0.0.1:$PF_PORT/inet = 127.0.0.1:$PF_PORT inet n - n - - smtpd"
+	postfix -c "$PF/etc" check
+	postfix -c "$PF/etc" start >/dev/null 2>&1 ||
+		die "postfix start failed (see $PF/log/maillog)"
+	PF_UP=1
+	wait_port "$PF_PORT" || die "postfix does not listen on $PF_PORT"
+}
+
+pf_queue_count() {
+	local q=$PF/queue
+	find "$q/incoming" "$q/active" "$q/deferred" "$q/maildrop" "$q/hold" -type f 2>/dev/null |
+		wc -l
+}
+
+# pf_run SESSIONS: sets RUN_T to the wall time in seconds until delivered and
+# PF_ACCEPT_T to the time until smtp-source finished (all messages queued).
+pf_run() {
+	local s=$1 md=$PF/mail/bench.test/u1 t0 t1 n q deadline
+	rm -rf "$md"
+	[ "$(pf_queue_count)" = 0 ] || die "postfix queue not empty before a run"
+	t0=$(now)
+	smtp-source -s "$s" -m "$MSGS" -l "$SIZE" -d -f "$FROM" -t "$RCPT" \
+		"127.0.0.1:$PF_PORT" >"$TMP/source.out" 2>&1 ||
+		die "smtp-source (postfix) failed: $(tail -3 "$TMP/source.out")"
+	PF_ACCEPT_T=$(echo "$(now) - $t0" | bc -l)
+	deadline=$(($(date +%s) + TIMEOUT))
+	while :; do
+		n=$(count_files "$md/new")
+		if [ "$n" -ge "$MSGS" ] && [ "$(pf_queue_count)" = 0 ]; then
+			break
+		fi
+		[ "$(date +%s)" -lt "$deadline" ] ||
+			die "postfix: only $n of $MSGS delivered after ${TIMEOUT}s"
+		sleep "$POLL"
+	done
+	t1=$(now)
+	[ "$n" = "$MSGS" ] || die "postfix delivered $n messages, expected $MSGS"
+	RUN_T=$(echo "$t1 - $t0" | bc -l)
+}
+
+# ---------------------------------------------------------------- buzon
+
+# bz_count DIR: sets BZ_COUNT to the messages in u1's INBOX counted through
+# `buzon export`, or to "?" when export is not available.
+bz_count() {
+	if "$BUZON" -c "$1/buzon.conf" export "$RCPT" --mbox "$1.mbox" >/dev/null 2>&1; then
+		BZ_COUNT=$(grep -c '^From ' "$1.mbox" || true)
+	else
+		BZ_COUNT="?"
+	fi
+	rm -f "$1.mbox"
+}
+
+# bz_run SESSIONS RUN: sets RUN_T to the wall time in seconds.
+bz_run() {
+	local s=$1 dir=$TMP/buzon-$2-$1 t0 t1 port
+	port=$(free_port)
+	bz_init "$dir" "$port" "${BUZON_GREET_DELAY:+[smtp]
+greet_delay = $BUZON_GREET_DELAY}"
+	bz_serve "$dir" "$port"
+	t0=$(now)
+	smtp-source -s "$s" -m "$MSGS" -l "$SIZE" -d -f "$FROM" -t "$RCPT" \
+		"127.0.0.1:$port" >"$TMP/source.out" 2>&1 ||
+		die "smtp-source (buzon) failed: $(tail -3 "$TMP/source.out")"
+	t1=$(now)
+	bz_stop
+	bz_count "$dir"
+	if [ "$BZ_COUNT" != "?" ] && [ "$BZ_COUNT" != "$MSGS" ]; then
+		die "buzon stored $BZ_COUNT messages, expected $MSGS"
+	fi
+	# Keep the disk usage flat across runs.
+	[ -n "$KEEP" ] || rm -rf "$dir"
+	RUN_T=$(echo "$t1 - $t0" | bc -l)
+}
+
+# ---------------------------------------------------------------- main
+
+command -v bc >/dev/null || die "bc is needed"
+if want postfix; then
+	pf_install
+	pf_setup
+fi
+command -v smtp-source >/dev/null || pf_install
+if want buzon; then
+	[ -x "$BUZON" ] || die "$BUZON not found: run make (or ONLY=postfix)"
+fi
+
+echo "SMTP delivery benchmark: $MSGS messages of $SIZE bytes, sessions: $SESSIONS, $REPS reps"
+echo "host: $(nproc) CPUs, $(uname -r), filesystem of $TMP: $(df -T "$TMP" | awk 'NR == 2 { print $2 }')"
+if want postfix; then
+	echo "postfix $(postconf -h mail_version) on 127.0.0.1:$PF_PORT: virtual(8) Maildir," \
+		"in_flow_delay=$(postconf -c "$PF/etc" -h in_flow_delay)," \
+		"virtual concurrency=$(postconf -c "$PF/etc" -h default_destination_concurrency_limit)"
+fi
+if want buzon; then
+	if [ -n "$BUZON_GREET_DELAY" ]; then
+		echo "buzon $BUZON: [smtp] greet_delay = $BUZON_GREET_DELAY (set by this script)"
+	else
+		echo "buzon $BUZON: default config ([smtp] greet_delay at its default)"
+	fi
+fi
+echo
+
+declare -A RATES
+for rep in $(seq 1 "$REPS"); do
+	for s in $SESSIONS; do
+		line="run $rep  -s $(printf '%-3s' "$s")"
+		if want postfix; then
+			pf_run "$s"
+			t=$RUN_T
+			r=$(echo "$MSGS / $t" | bc -l)
+			RATES[postfix,$s]+="$r "
+			line+=$(printf '  postfix %6.2f s %7.1f msg/s (accepted in %.2f s)' \
+				"$t" "$r" "$PF_ACCEPT_T")
+		fi
+		if want buzon; then
+			bz_run "$s" "$rep"
+			t=$RUN_T
+			r=$(echo "$MSGS / $t" | bc -l)
+			RATES[buzon,$s]+="$r "
+			line+=$(printf '  buzon %6.2f s %7.1f msg/s (stored: %s)' "$t" "$r" "$BZ_COUNT")
+		fi
+		echo "$line"
+	done
+done
+
+echo
+echo "medians (messages/s, higher is better):"
+for s in $SESSIONS; do
+	line="  -s $(printf '%-3s' "$s")"
+	pm=''
+	bm=''
+	if want postfix; then
+		# shellcheck disable=SC2086
+		pm=$(median ${RATES[postfix,$s]})
+		line+=$(printf '  postfix %7.1f' "$pm")
+	fi
+	if want buzon; then
+		# shellcheck disable=SC2086
+		bm=$(median ${RATES[buzon,$s]})
+		line+=$(printf '  buzon %7.1f' "$bm")
+	fi
+	if [ -n "$pm" ] && [ -n "$bm" ]; then
+		line+=$(printf '  buzon/postfix %.2f' "$(echo "$bm / $pm" | bc -l)")
+	fi
+	echo "$line"
+done

@@ -1,0 +1,582 @@
+/* store.c: opening and closing the store, connections, schema migrations. */
+/* SPDX-License-Identifier: MIT */
+#include "store/store_int.h"
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include "log.h"
+#include "xalloc.h"
+
+/* ---- schema ---- */
+
+/* Version 1.  Design notes:
+   - messages: one row per delivered message, shared by every mailbox copy
+     and queue entry; refcount (kept by triggers) counts those references,
+     and rows that reach 0 are collected with their blob files.
+   - mailbox_messages: one row per copy; UIDs come from mailboxes.uidnext,
+     which only grows, so a UID is never reused (POP3 UIDL, IMAP UIDs).
+     modseq is per mailbox (RFC 7162 CONDSTORE), taken from highestmodseq.
+   - expunged keeps (uid, modseq) of removed copies for QRESYNC VANISHED.
+   - meta.dir_version changes whenever accounts or aliases change, so the
+     in-memory directory can tell its data from unrelated commits. */
+static const char store_schema_v1[] =
+    "CREATE TABLE meta(key TEXT PRIMARY KEY, value INTEGER NOT NULL)"
+    " WITHOUT ROWID;"
+    "INSERT INTO meta VALUES('dir_version', 1), ('uidvalidity_last', 0);"
+    "CREATE TABLE accounts("
+    " id INTEGER PRIMARY KEY,"
+    " address TEXT NOT NULL UNIQUE COLLATE NOCASE,"
+    " pwhash TEXT NOT NULL DEFAULT '',"
+    " apop_secret TEXT,"
+    " quota_bytes INTEGER NOT NULL DEFAULT 0,"
+    " created INTEGER NOT NULL);"
+    "CREATE TABLE aliases("
+    " address TEXT NOT NULL COLLATE NOCASE,"
+    " target TEXT NOT NULL,"
+    " UNIQUE(address, target));"
+    "CREATE TABLE mailboxes("
+    " id INTEGER PRIMARY KEY,"
+    " account_id INTEGER NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,"
+    " name TEXT NOT NULL,"
+    " uidvalidity INTEGER NOT NULL,"
+    " uidnext INTEGER NOT NULL DEFAULT 1,"
+    " highestmodseq INTEGER NOT NULL DEFAULT 1,"
+    " subscribed INTEGER NOT NULL DEFAULT 1,"
+    " special_use TEXT,"
+    " UNIQUE(account_id, name));"
+    "CREATE TABLE messages("
+    " id INTEGER PRIMARY KEY,"
+    " blob TEXT NOT NULL UNIQUE,"
+    " size INTEGER NOT NULL,"
+    " sender TEXT NOT NULL,"
+    " received INTEGER NOT NULL,"
+    " envelope TEXT, bodystructure TEXT, body TEXT,"
+    " hdr_subject TEXT, hdr_from TEXT, hdr_to TEXT, hdr_cc TEXT,"
+    " hdr_message_id TEXT, hdr_date INTEGER NOT NULL DEFAULT 0,"
+    " refcount INTEGER NOT NULL DEFAULT 0);"
+    "CREATE INDEX messages_unref ON messages(id) WHERE refcount <= 0;"
+    "CREATE INDEX messages_message_id ON messages(hdr_message_id);"
+    "CREATE TABLE mailbox_messages("
+    " mailbox_id INTEGER NOT NULL REFERENCES mailboxes(id) ON DELETE CASCADE,"
+    " uid INTEGER NOT NULL,"
+    " message_id INTEGER NOT NULL REFERENCES messages(id),"
+    " flags INTEGER NOT NULL DEFAULT 0,"
+    " keywords TEXT,"
+    " modseq INTEGER NOT NULL,"
+    " internaldate INTEGER NOT NULL,"
+    " PRIMARY KEY(mailbox_id, uid)) WITHOUT ROWID;"
+    "CREATE INDEX mailbox_messages_message ON mailbox_messages(message_id);"
+    "CREATE INDEX mailbox_messages_modseq"
+    " ON mailbox_messages(mailbox_id, modseq);"
+    "CREATE TABLE expunged("
+    " mailbox_id INTEGER NOT NULL REFERENCES mailboxes(id) ON DELETE CASCADE,"
+    " uid INTEGER NOT NULL,"
+    " modseq INTEGER NOT NULL,"
+    " PRIMARY KEY(mailbox_id, uid)) WITHOUT ROWID;"
+    "CREATE INDEX expunged_modseq ON expunged(mailbox_id, modseq);"
+    "CREATE TABLE queue("
+    " id INTEGER PRIMARY KEY,"
+    " message_id INTEGER NOT NULL REFERENCES messages(id),"
+    " sender TEXT NOT NULL,"
+    " envid TEXT,"
+    " ret INTEGER NOT NULL DEFAULT 0,"
+    " created INTEGER NOT NULL,"
+    " next_attempt INTEGER NOT NULL,"
+    " attempts INTEGER NOT NULL DEFAULT 0,"
+    " last_attempt INTEGER,"
+    " locked_until INTEGER NOT NULL DEFAULT 0);"
+    "CREATE INDEX queue_next ON queue(next_attempt);"
+    "CREATE INDEX queue_message ON queue(message_id);"
+    /* state: 0 pending, 1 delivered, 2 failed (bounced), 3 delayed
+       (a delay DSN was sent, still pending). */
+    "CREATE TABLE queue_rcpt("
+    " queue_id INTEGER NOT NULL REFERENCES queue(id) ON DELETE CASCADE,"
+    " address TEXT NOT NULL,"
+    " orcpt TEXT,"
+    " notify INTEGER NOT NULL DEFAULT 0,"
+    " state INTEGER NOT NULL DEFAULT 0,"
+    " attempts INTEGER NOT NULL DEFAULT 0,"
+    " last_attempt INTEGER,"
+    " last_reply TEXT,"
+    " PRIMARY KEY(queue_id, address)) WITHOUT ROWID;"
+    "CREATE TRIGGER mm_ref AFTER INSERT ON mailbox_messages BEGIN"
+    " UPDATE messages SET refcount = refcount + 1 WHERE id = NEW.message_id;"
+    " END;"
+    "CREATE TRIGGER mm_unref AFTER DELETE ON mailbox_messages BEGIN"
+    " UPDATE messages SET refcount = refcount - 1 WHERE id = OLD.message_id;"
+    " END;"
+    "CREATE TRIGGER queue_ref AFTER INSERT ON queue BEGIN"
+    " UPDATE messages SET refcount = refcount + 1 WHERE id = NEW.message_id;"
+    " END;"
+    "CREATE TRIGGER queue_unref AFTER DELETE ON queue BEGIN"
+    " UPDATE messages SET refcount = refcount - 1 WHERE id = OLD.message_id;"
+    " END;"
+    "CREATE TRIGGER accounts_dir_i AFTER INSERT ON accounts BEGIN"
+    " UPDATE meta SET value = value + 1 WHERE key = 'dir_version'; END;"
+    "CREATE TRIGGER accounts_dir_d AFTER DELETE ON accounts BEGIN"
+    " UPDATE meta SET value = value + 1 WHERE key = 'dir_version'; END;"
+    "CREATE TRIGGER accounts_dir_u AFTER UPDATE OF address ON accounts BEGIN"
+    " UPDATE meta SET value = value + 1 WHERE key = 'dir_version'; END;"
+    "CREATE TRIGGER aliases_dir_i AFTER INSERT ON aliases BEGIN"
+    " UPDATE meta SET value = value + 1 WHERE key = 'dir_version'; END;"
+    "CREATE TRIGGER aliases_dir_d AFTER DELETE ON aliases BEGIN"
+    " UPDATE meta SET value = value + 1 WHERE key = 'dir_version'; END;"
+    "CREATE TRIGGER aliases_dir_u AFTER UPDATE ON aliases BEGIN"
+    " UPDATE meta SET value = value + 1 WHERE key = 'dir_version'; END;";
+
+/* store_migrations[n] takes the schema from version n to n + 1.  Add new
+   versions at the end; never edit a released step. */
+static const char *const store_migrations[] = {
+    store_schema_v1,
+};
+#define STORE_SCHEMA_VERSION                                                   \
+	((int)(sizeof(store_migrations) / sizeof(store_migrations[0])))
+
+/* ---- errors ---- */
+
+static __thread char store_errbuf[512];
+
+int
+store_err(const char **error_r, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(store_errbuf, sizeof(store_errbuf), fmt, ap);
+	va_end(ap);
+	if (error_r != NULL)
+		*error_r = store_errbuf;
+	return -1;
+}
+
+int
+store_err_db(const char **error_r, struct store_db *db, const char *what)
+{
+	return store_err(error_r, "%s: %s", what, sqlite3_errmsg(db->db));
+}
+
+/* ---- connections ---- */
+
+struct store_db *
+store_db_open(struct store *s, const char **error_r)
+{
+	struct store_db *db = xzalloc(sizeof(*db));
+	int rc;
+
+	rc = sqlite3_open_v2(s->db_path, &db->db,
+			     SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
+				 SQLITE_OPEN_NOMUTEX,
+			     NULL);
+	if (rc != SQLITE_OK) {
+		store_err(error_r, "%s: %s", s->db_path,
+			  db->db ? sqlite3_errmsg(db->db) : sqlite3_errstr(rc));
+		store_db_close(db);
+		return NULL;
+	}
+	sqlite3_extended_result_codes(db->db, 1);
+	sqlite3_busy_timeout(db->db, STORE_BUSY_TIMEOUT_MS);
+	/* WAL lets readers (lookups, IMAP) run beside the one writer;
+	   synchronous=FULL makes every commit durable before it returns,
+	   which is what a 250 reply promises. */
+	if (sqlite3_exec(db->db,
+			 "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;"
+			 "PRAGMA foreign_keys=ON;",
+			 NULL, NULL, NULL) != SQLITE_OK) {
+		store_err_db(error_r, db, s->db_path);
+		store_db_close(db);
+		return NULL;
+	}
+	return db;
+}
+
+void
+store_db_close(struct store_db *db)
+{
+	size_t i;
+
+	if (db == NULL)
+		return;
+	for (i = 0; i < db->n_stmts; i++)
+		sqlite3_finalize(db->stmts[i].st);
+	sqlite3_close(db->db);
+	free(db);
+}
+
+struct store_db *
+store_db_acquire(struct store *s, const char **error_r)
+{
+	struct store_db *db;
+
+	pthread_mutex_lock(&s->db_mu);
+	db = s->db_free;
+	if (db != NULL)
+		s->db_free = db->next;
+	pthread_mutex_unlock(&s->db_mu);
+	if (db == NULL)
+		db = store_db_open(s, error_r);
+	return db;
+}
+
+void
+store_db_release(struct store *s, struct store_db *db)
+{
+	size_t i;
+
+	/* Leave no statement holding a read snapshot open. */
+	for (i = 0; i < db->n_stmts; i++)
+		sqlite3_reset(db->stmts[i].st);
+	if (!sqlite3_get_autocommit(db->db))
+		store_db_rollback(db);
+	pthread_mutex_lock(&s->db_mu);
+	db->next = s->db_free;
+	s->db_free = db;
+	pthread_mutex_unlock(&s->db_mu);
+}
+
+sqlite3_stmt *
+store_db_stmt(struct store_db *db, const char *sql)
+{
+	sqlite3_stmt *st;
+	size_t i;
+
+	for (i = 0; i < db->n_stmts; i++)
+		if (db->stmts[i].sql == sql) {
+			st = db->stmts[i].st;
+			sqlite3_reset(st);
+			sqlite3_clear_bindings(st);
+			return st;
+		}
+	ASSERT(db->n_stmts < STORE_DB_STMTS);
+	if (sqlite3_prepare_v3(db->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &st,
+			       NULL) != SQLITE_OK)
+		return NULL;
+	db->stmts[db->n_stmts].sql = sql;
+	db->stmts[db->n_stmts].st = st;
+	db->n_stmts++;
+	return st;
+}
+
+int
+store_db_exec(struct store_db *db, const char *sql)
+{
+	sqlite3_stmt *st = store_db_stmt(db, sql);
+	int rc;
+
+	if (st == NULL)
+		return -1;
+	rc = sqlite3_step(st);
+	sqlite3_reset(st);
+	return rc == SQLITE_DONE || rc == SQLITE_ROW ? 0 : -1;
+}
+
+static const char sql_begin_read[] = "BEGIN";
+static const char sql_begin[] = "BEGIN IMMEDIATE";
+static const char sql_commit[] = "COMMIT";
+static const char sql_rollback[] = "ROLLBACK";
+
+int
+store_db_begin(struct store_db *db)
+{
+	return store_db_exec(db, sql_begin);
+}
+
+int
+store_db_commit(struct store_db *db)
+{
+	return store_db_exec(db, sql_commit);
+}
+
+void
+store_db_rollback(struct store_db *db)
+{
+	if (!sqlite3_get_autocommit(db->db))
+		(void)store_db_exec(db, sql_rollback);
+}
+
+struct store_db *
+store_db_acquire_tx(struct store *s, bool write, const char **error_r)
+{
+	struct store_db *db = store_db_acquire(s, error_r);
+
+	if (db != NULL &&
+	    store_db_exec(db, write ? sql_begin : sql_begin_read) < 0) {
+		store_err_db(error_r, db, "begin");
+		store_db_release(s, db);
+		db = NULL;
+	}
+	return db;
+}
+
+int
+store_db_get_int(struct store_db *db, const char *sql, const char *text,
+		 int64_t *v_r)
+{
+	sqlite3_stmt *st = store_db_stmt(db, sql);
+	int rc;
+
+	*v_r = 0;
+	if (st == NULL)
+		return -1;
+	if (text != NULL)
+		sqlite3_bind_text(st, 1, text, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		*v_r = sqlite3_column_int64(st, 0);
+	sqlite3_reset(st);
+	if (rc == SQLITE_ROW)
+		return 1;
+	return rc == SQLITE_DONE ? 0 : -1;
+}
+
+int
+store_db_bind_text(sqlite3_stmt *st, int i, const char *s)
+{
+	if (s == NULL)
+		return sqlite3_bind_null(st, i);
+	return sqlite3_bind_text(st, i, s, -1, SQLITE_STATIC);
+}
+
+int
+store_address_norm(const char *in, char *out)
+{
+	size_t i;
+
+	for (i = 0; in[i] != '\0'; i++) {
+		unsigned char c = (unsigned char)in[i];
+
+		if (i >= STORE_ADDRESS_MAX || c <= ' ' || c == 0x7f)
+			return -1;
+		out[i] = (char)tolower(c);
+	}
+	out[i] = '\0';
+	return i == 0 ? -1 : 0;
+}
+
+/* ---- schema migration ---- */
+
+static int
+store_schema_version(struct store_db *db, int *version_r)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	*version_r = 0;
+	if (sqlite3_prepare_v2(db->db,
+			       "SELECT 1 FROM sqlite_master WHERE type='table'"
+			       " AND name='meta'",
+			       -1, &st, NULL) != SQLITE_OK)
+		return -1;
+	rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	if (rc == SQLITE_DONE)
+		return 0; /* empty database */
+	if (rc != SQLITE_ROW)
+		return -1;
+	if (sqlite3_prepare_v2(db->db,
+			       "SELECT value FROM meta WHERE key="
+			       "'schema_version'",
+			       -1, &st, NULL) != SQLITE_OK)
+		return -1;
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		*version_r = sqlite3_column_int(st, 0);
+	sqlite3_finalize(st);
+	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : -1;
+}
+
+/* Step the schema from whatever version it has to STORE_SCHEMA_VERSION,
+   all in one transaction so a failed step leaves the old version. */
+static int
+store_migrate(struct store_db *db, const char **error_r)
+{
+	int v;
+
+	if (sqlite3_exec(db->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) !=
+	    SQLITE_OK)
+		return store_err_db(error_r, db, "schema");
+	if (store_schema_version(db, &v) < 0) {
+		store_err_db(error_r, db, "schema version");
+		goto fail;
+	}
+	if (v > STORE_SCHEMA_VERSION) {
+		store_err(error_r, "database schema %d is newer than %d", v,
+			  STORE_SCHEMA_VERSION);
+		goto fail;
+	}
+	for (; v < STORE_SCHEMA_VERSION; v++) {
+		char sql[128];
+
+		if (sqlite3_exec(db->db, store_migrations[v], NULL, NULL,
+				 NULL) != SQLITE_OK) {
+			store_err(error_r, "schema %d->%d: %s", v, v + 1,
+				  sqlite3_errmsg(db->db));
+			goto fail;
+		}
+		snprintf(sql, sizeof(sql),
+			 "INSERT OR REPLACE INTO meta VALUES('schema_version',"
+			 " %d)",
+			 v + 1);
+		if (sqlite3_exec(db->db, sql, NULL, NULL, NULL) != SQLITE_OK) {
+			store_err_db(error_r, db, "schema version");
+			goto fail;
+		}
+	}
+	if (sqlite3_exec(db->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
+		store_err_db(error_r, db, "schema commit");
+		goto fail;
+	}
+	return 0;
+fail:
+	sqlite3_exec(db->db, "ROLLBACK", NULL, NULL, NULL);
+	return -1;
+}
+
+/* ---- directories ---- */
+
+static int
+store_mkdir(const char *path, const char **error_r)
+{
+	if (mkdir(path, 0700) < 0 && errno != EEXIST)
+		return store_err(error_r, "mkdir %s: %s", path,
+				 strerror(errno));
+	return 0;
+}
+
+static int
+store_fsync_path(const char *path)
+{
+	int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC), rc;
+
+	if (fd < 0)
+		return -1;
+	rc = fsync(fd);
+	close(fd);
+	return rc;
+}
+
+/* data_dir, data_dir/tmp, data_dir/blobs and its 256 fan-out directories
+   blobs/00 .. blobs/ff, made durable once when first created. */
+static int
+store_make_dirs(struct store *s, const char *data_dir, const char **error_r)
+{
+	char path[PATH_MAX];
+	bool created = false;
+	unsigned i;
+
+	if (store_mkdir(data_dir, error_r) < 0)
+		return -1;
+	s->data_dir = realpath(data_dir, NULL);
+	if (s->data_dir == NULL)
+		return store_err(error_r, "%s: %s", data_dir, strerror(errno));
+	s->db_path = xasprintf("%s/store.db", s->data_dir);
+	s->blob_dir = xasprintf("%s/blobs", s->data_dir);
+	s->tmp_dir = xasprintf("%s/tmp", s->data_dir);
+	if (store_mkdir(s->tmp_dir, error_r) < 0 ||
+	    store_mkdir(s->blob_dir, error_r) < 0)
+		return -1;
+	snprintf(path, sizeof(path), "%s/ff", s->blob_dir);
+	if (access(path, F_OK) == 0)
+		return 0;
+	for (i = 0; i < 256; i++) {
+		snprintf(path, sizeof(path), "%s/%02x", s->blob_dir, i);
+		if (store_mkdir(path, error_r) < 0)
+			return -1;
+		created = true;
+	}
+	if (created && (store_fsync_path(s->blob_dir) < 0 ||
+			store_fsync_path(s->data_dir) < 0))
+		return store_err(error_r, "fsync %s: %s", s->blob_dir,
+				 strerror(errno));
+	return 0;
+}
+
+/* ---- open / close ---- */
+
+static void
+store_free(struct store *s)
+{
+	struct store_db *db;
+
+	while ((db = s->db_free) != NULL) {
+		s->db_free = db->next;
+		store_db_close(db);
+	}
+	store_db_close(s->lookup_db);
+	store_dir_free(&s->dir);
+	pthread_mutex_destroy(&s->db_mu);
+	pthread_mutex_destroy(&s->mu);
+	pthread_cond_destroy(&s->sync_cv);
+	pthread_cond_destroy(&s->commit_cv);
+	free(s->data_dir);
+	free(s->db_path);
+	free(s->blob_dir);
+	free(s->tmp_dir);
+	free(s);
+}
+
+struct store *
+store_open(const char *data_dir, struct pool *pool, const char **error_r)
+{
+	struct store *s = xzalloc(sizeof(*s));
+	struct store_db *db;
+
+	pthread_mutex_init(&s->db_mu, NULL);
+	pthread_mutex_init(&s->mu, NULL);
+	pthread_cond_init(&s->sync_cv, NULL);
+	pthread_cond_init(&s->commit_cv, NULL);
+	s->sync_tail = &s->sync_head;
+	s->commit_tail = &s->commit_head;
+	s->pool = pool;
+	s->dir = store_dir_new();
+	if (store_make_dirs(s, data_dir, error_r) < 0)
+		goto fail;
+	db = store_db_open(s, error_r);
+	if (db == NULL)
+		goto fail;
+	/* The database holds password hashes: owner only (the -wal and -shm
+	   files take the same mode from it). */
+	(void)chmod(s->db_path, 0600);
+	if (store_migrate(db, error_r) < 0) {
+		store_db_close(db);
+		goto fail;
+	}
+	store_db_release(s, db);
+	/* The lookup directory keeps its own connection, which never writes:
+	   PRAGMA data_version on it then changes exactly when another
+	   connection (this process's committer or the CLI) commits. */
+	s->lookup_db = store_db_open(s, error_r);
+	if (s->lookup_db == NULL)
+		goto fail;
+	if (pool != NULL && store_deliver_start(s, error_r) < 0)
+		goto fail;
+	return s;
+fail:
+	store_free(s);
+	return NULL;
+}
+
+void
+store_close(struct store **sp)
+{
+	struct store *s = *sp;
+
+	if (s == NULL)
+		return;
+	*sp = NULL;
+	store_deliver_stop(s);
+	store_free(s);
+}
+
+void
+store_stats(struct store *s, struct store_stats *r)
+{
+	pthread_mutex_lock(&s->mu);
+	*r = s->stats;
+	pthread_mutex_unlock(&s->mu);
+}

@@ -1,0 +1,257 @@
+/* store_blob.c: immutable message files: temp file, sync, rename, GC. */
+/* SPDX-License-Identifier: MIT */
+#include "store/store_int.h"
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+#include "xalloc.h"
+
+/* Temp files older than this are leftovers of a crash. */
+#define STORE_TMP_STALE_SECS (24 * 3600)
+#define STORE_BLOB_BUF_INITIAL 4096u
+
+struct store_blob {
+	struct store *s;
+	int fd;
+	int err;       /* errno of the first failure, 0 if none */
+	unsigned fan;  /* fan-out directory blobs/%02x */
+	char name[33]; /* 32 hex digits: 128 random bits */
+	uint8_t *buf;  /* pending bytes, grows to STORE_BLOB_BUF_MAX */
+	size_t len, cap;
+	uint64_t size;
+};
+
+struct store_blob *
+store_blob_new(struct store *s, const char **error_r)
+{
+	struct store_blob *b;
+	uint8_t rnd[16];
+	char path[PATH_MAX];
+	size_t i;
+
+	if (getrandom(rnd, sizeof(rnd), 0) != (ssize_t)sizeof(rnd)) {
+		store_err(error_r, "getrandom: %s", strerror(errno));
+		return NULL;
+	}
+	b = xzalloc(sizeof(*b));
+	b->s = s;
+	/* Consecutive blobs share a fan-out directory (256 in a row, then
+	   the next one): a batch then touches one or two directories, and
+	   the committer fsyncs each directory once per batch. */
+	b->fan = (unsigned)(atomic_fetch_add(&s->blob_seq, 1) >> 8) & 0xffu;
+	for (i = 0; i < sizeof(rnd); i++)
+		snprintf(b->name + 2 * i, 3, "%02x", rnd[i]);
+	snprintf(path, sizeof(path), "%s/%s", s->tmp_dir, b->name);
+	b->fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	if (b->fd < 0) {
+		store_err(error_r, "%s: %s", path, strerror(errno));
+		free(b);
+		return NULL;
+	}
+	return b;
+}
+
+static int
+store_blob_write_all(struct store_blob *b, const uint8_t *p, size_t n)
+{
+	while (n > 0) {
+		ssize_t w = write(b->fd, p, n);
+
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0) {
+			b->err = w < 0 ? errno : EIO;
+			errno = b->err;
+			return -1;
+		}
+		p += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
+static int
+store_blob_flush(struct store_blob *b)
+{
+	if (b->err != 0) {
+		errno = b->err;
+		return -1;
+	}
+	if (b->len > 0 && store_blob_write_all(b, b->buf, b->len) < 0)
+		return -1;
+	b->len = 0;
+	return 0;
+}
+
+int
+store_blob_write(struct store_blob *b, const void *data, size_t n)
+{
+	const uint8_t *p = data;
+
+	if (b->err != 0) {
+		errno = b->err;
+		return -1;
+	}
+	b->size += n;
+	/* Small pieces (SMTP DATA arrives a line or a packet at a time) are
+	   gathered so the file sees few large writes. */
+	if (b->len + n > STORE_BLOB_BUF_MAX) {
+		if (store_blob_flush(b) < 0)
+			return -1;
+		if (n >= STORE_BLOB_BUF_MAX)
+			return store_blob_write_all(b, p, n);
+	}
+	if (b->len + n > b->cap) {
+		size_t cap = b->cap ? b->cap : STORE_BLOB_BUF_INITIAL;
+
+		while (cap < b->len + n)
+			cap *= 2;
+		if (cap > STORE_BLOB_BUF_MAX)
+			cap = STORE_BLOB_BUF_MAX;
+		b->buf = xrealloc(b->buf, cap);
+		b->cap = cap;
+	}
+	memcpy(b->buf + b->len, p, n);
+	b->len += n;
+	return 0;
+}
+
+uint64_t
+store_blob_size(const struct store_blob *b)
+{
+	return b->size;
+}
+
+static void
+store_blob_free(struct store_blob *b)
+{
+	if (b->fd >= 0)
+		close(b->fd);
+	free(b->buf);
+	free(b);
+}
+
+void
+store_blob_abort(struct store_blob **bp)
+{
+	struct store_blob *b = *bp;
+	char path[PATH_MAX];
+
+	if (b == NULL)
+		return;
+	*bp = NULL;
+	snprintf(path, sizeof(path), "%s/%s", b->s->tmp_dir, b->name);
+	(void)unlink(path);
+	store_blob_free(b);
+}
+
+int
+store_blob_finish(struct store_job *job)
+{
+	struct store_blob *b = job->blob;
+	char tmp[PATH_MAX], dst[PATH_MAX];
+	int rc;
+
+	job->blob = NULL;
+	snprintf(tmp, sizeof(tmp), "%s/%s", b->s->tmp_dir, b->name);
+	snprintf(job->rel, sizeof(job->rel), "%02x/%s", b->fan, b->name);
+	job->fan = b->fan;
+	snprintf(dst, sizeof(dst), "%s/%s", b->s->blob_dir, job->rel);
+	job->size = b->size;
+	/* fdatasync covers the data and the file size; the directory entry
+	   made by rename() is synced by the committer, once per directory
+	   per batch, before the rows that point at it are committed. */
+	rc = store_blob_flush(b);
+	if (rc == 0)
+		rc = fdatasync(b->fd);
+	if (rc == 0) {
+		rc = close(b->fd);
+		b->fd = -1;
+	}
+	if (rc == 0)
+		rc = rename(tmp, dst);
+	if (rc < 0) {
+		(void)unlink(tmp);
+		store_blob_free(b);
+		return -1;
+	}
+	job->renamed = true;
+	store_blob_free(b);
+	return 0;
+}
+
+static const char sql_unref_list[] =
+    "SELECT blob FROM messages WHERE refcount <= 0";
+static const char sql_unref_delete[] =
+    "DELETE FROM messages WHERE refcount <= 0";
+
+int
+store_blob_collect(struct store_db *db, char ***paths_r, size_t *n_r)
+{
+	sqlite3_stmt *st = store_db_stmt(db, sql_unref_list);
+	char **paths = NULL;
+	size_t n = 0;
+	int rc;
+
+	*paths_r = NULL;
+	*n_r = 0;
+	if (st == NULL)
+		return -1;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		paths = xrealloc(paths, (n + 1) * sizeof(*paths));
+		paths[n++] = xstrdup((const char *)sqlite3_column_text(st, 0));
+	}
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE || store_db_exec(db, sql_unref_delete) < 0) {
+		while (n > 0)
+			free(paths[--n]);
+		free(paths);
+		return -1;
+	}
+	*paths_r = paths;
+	*n_r = n;
+	return 0;
+}
+
+void
+store_blob_unlink_all(struct store *s, char **paths, size_t n)
+{
+	char path[PATH_MAX];
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		snprintf(path, sizeof(path), "%s/%s", s->blob_dir, paths[i]);
+		(void)unlink(path);
+		free(paths[i]);
+	}
+	free(paths);
+}
+
+void
+store_blob_sweep_tmp(struct store *s)
+{
+	DIR *d = opendir(s->tmp_dir);
+	struct dirent *de;
+	struct stat st;
+	time_t now = time(NULL);
+
+	if (d == NULL)
+		return;
+	while ((de = readdir(d)) != NULL) {
+		if (de->d_name[0] == '.')
+			continue;
+		if (fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) ==
+			0 &&
+		    S_ISREG(st.st_mode) &&
+		    now - st.st_mtime > STORE_TMP_STALE_SECS)
+			(void)unlinkat(dirfd(d), de->d_name, 0);
+	}
+	closedir(d);
+}

@@ -1,0 +1,510 @@
+/* store_deliver.c: durable delivery: blob sync threads and group commit. */
+/* SPDX-License-Identifier: MIT */
+#include "store/store_int.h"
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include "log.h"
+#include "pool.h"
+#include "xalloc.h"
+
+static const char sql_message_insert[] =
+    "INSERT INTO messages(blob, size, sender, received, envelope,"
+    " bodystructure, body, hdr_subject, hdr_from, hdr_to, hdr_cc,"
+    " hdr_message_id, hdr_date) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9,"
+    " ?10, ?11, ?12, ?13)";
+static const char sql_mailbox_id[] =
+    "SELECT id FROM mailboxes WHERE account_id = ?1 AND name = ?2";
+/* uidnext only ever grows: a UID is never handed out twice in a
+   mailbox (RFC 9051 2.3.1.1), which POP3 UIDLs rely on too. */
+static const char sql_mailbox_next[] =
+    "UPDATE mailboxes SET uidnext = uidnext + 1, highestmodseq ="
+    " highestmodseq + 1 WHERE id = ?1 RETURNING uidnext - 1, highestmodseq";
+static const char sql_copy_insert[] =
+    "INSERT INTO mailbox_messages(mailbox_id, uid, message_id, flags,"
+    " modseq, internaldate) VALUES(?1, ?2, ?3, ?4, ?5, ?6)";
+static const char sql_queue_insert[] =
+    "INSERT INTO queue(message_id, sender, envid, ret, created,"
+    " next_attempt) VALUES(?1, ?2, ?3, ?4, ?5, ?5)";
+static const char sql_queue_rcpt_insert[] =
+    "INSERT OR IGNORE INTO queue_rcpt(queue_id, address, orcpt, notify)"
+    " VALUES(?1, ?2, ?3, ?4)";
+static const char sql_savepoint[] = "SAVEPOINT delivery";
+static const char sql_release[] = "RELEASE delivery";
+static const char sql_rollback_to[] = "ROLLBACK TO delivery";
+
+#define STORE_FLAGS_ALL                                                        \
+	(STORE_FLAG_SEEN | STORE_FLAG_ANSWERED | STORE_FLAG_FLAGGED |          \
+	 STORE_FLAG_DELETED | STORE_FLAG_DRAFT)
+
+/* Step an INSERT/UPDATE; with RETURNING, the first row stays readable
+   until the caller resets.  0 or -1. */
+static int
+store_deliver_step(sqlite3_stmt *st, int want)
+{
+	return sqlite3_step(st) == want ? 0 : -1;
+}
+
+static int64_t
+store_deliver_message_row(struct store_db *db, const struct store_job *job)
+{
+	const struct store_delivery *d = job->d;
+	sqlite3_stmt *st = store_db_stmt(db, sql_message_insert);
+	int rc;
+
+	if (st == NULL)
+		return -1;
+	sqlite3_bind_text(st, 1, job->rel, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, (int64_t)job->size);
+	store_db_bind_text(st, 3, d->sender != NULL ? d->sender : "");
+	sqlite3_bind_int64(st, 4,
+			   d->internaldate ? d->internaldate : time(NULL));
+	store_db_bind_text(st, 5, d->envelope);
+	store_db_bind_text(st, 6, d->bodystructure);
+	store_db_bind_text(st, 7, d->body);
+	store_db_bind_text(st, 8, d->hdr_subject);
+	store_db_bind_text(st, 9, d->hdr_from);
+	store_db_bind_text(st, 10, d->hdr_to);
+	store_db_bind_text(st, 11, d->hdr_cc);
+	store_db_bind_text(st, 12, d->hdr_message_id);
+	sqlite3_bind_int64(st, 13, d->hdr_date);
+	rc = store_deliver_step(st, SQLITE_DONE);
+	sqlite3_reset(st);
+	return rc < 0 ? -1 : sqlite3_last_insert_rowid(db->db);
+}
+
+/* The mailbox of account named name, created if absent.  -1 on error
+   (also when the account no longer exists: foreign key). */
+static int64_t
+store_deliver_mailbox(struct store_db *db, int64_t account_id, const char *name)
+{
+	sqlite3_stmt *st = store_db_stmt(db, sql_mailbox_id);
+	int64_t id = 0;
+	int rc;
+
+	if (st == NULL)
+		return -1;
+	sqlite3_bind_int64(st, 1, account_id);
+	sqlite3_bind_text(st, 2, name, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		id = sqlite3_column_int64(st, 0);
+	sqlite3_reset(st);
+	if (rc == SQLITE_ROW)
+		return id;
+	if (rc != SQLITE_DONE)
+		return -1;
+	return store_mailbox_create(db, account_id, name, NULL);
+}
+
+/* One copy of message_id in the mailbox, with the next UID and modseq. */
+static int
+store_deliver_copy(struct store_db *db, const struct store_delivery *d,
+		   int64_t mailbox_id, int64_t message_id)
+{
+	sqlite3_stmt *st = store_db_stmt(db, sql_mailbox_next);
+	int64_t uid, modseq;
+
+	if (st == NULL)
+		return -1;
+	sqlite3_bind_int64(st, 1, mailbox_id);
+	if (store_deliver_step(st, SQLITE_ROW) < 0) {
+		sqlite3_reset(st);
+		return -1;
+	}
+	uid = sqlite3_column_int64(st, 0);
+	modseq = sqlite3_column_int64(st, 1);
+	sqlite3_reset(st);
+	if (uid > UINT32_MAX)
+		return -1; /* RFC 9051 2.3.1.1: UIDs are 32-bit */
+	st = store_db_stmt(db, sql_copy_insert);
+	if (st == NULL)
+		return -1;
+	sqlite3_bind_int64(st, 1, mailbox_id);
+	sqlite3_bind_int64(st, 2, uid);
+	sqlite3_bind_int64(st, 3, message_id);
+	sqlite3_bind_int64(st, 4, (int64_t)(d->flags & STORE_FLAGS_ALL));
+	sqlite3_bind_int64(st, 5, modseq);
+	sqlite3_bind_int64(st, 6,
+			   d->internaldate ? d->internaldate : time(NULL));
+	if (store_deliver_step(st, SQLITE_DONE) < 0) {
+		sqlite3_reset(st);
+		return -1;
+	}
+	sqlite3_reset(st);
+	return 0;
+}
+
+static int
+store_deliver_queue(struct store_db *db, const struct store_delivery *d,
+		    int64_t message_id)
+{
+	sqlite3_stmt *st = store_db_stmt(db, sql_queue_insert);
+	int64_t qid;
+	size_t i;
+	int rc;
+
+	if (st == NULL)
+		return -1;
+	sqlite3_bind_int64(st, 1, message_id);
+	store_db_bind_text(st, 2, d->sender != NULL ? d->sender : "");
+	store_db_bind_text(st, 3, d->dsn_envid);
+	sqlite3_bind_int(st, 4, d->dsn_ret);
+	sqlite3_bind_int64(st, 5, (int64_t)time(NULL));
+	rc = store_deliver_step(st, SQLITE_DONE);
+	sqlite3_reset(st);
+	if (rc < 0)
+		return -1;
+	qid = sqlite3_last_insert_rowid(db->db);
+	for (i = 0; i < d->n_remote; i++) {
+		st = store_db_stmt(db, sql_queue_rcpt_insert);
+		if (st == NULL)
+			return -1;
+		sqlite3_bind_int64(st, 1, qid);
+		store_db_bind_text(st, 2, d->remote[i].address);
+		store_db_bind_text(st, 3, d->remote[i].orcpt);
+		sqlite3_bind_int64(st, 4, d->remote[i].notify);
+		rc = store_deliver_step(st, SQLITE_DONE);
+		sqlite3_reset(st);
+		if (rc < 0)
+			return -1;
+	}
+	return 0;
+}
+
+static int
+store_deliver_cmp_id(const void *a, const void *b)
+{
+	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+
+	return (x > y) - (x < y);
+}
+
+/* All rows of one delivery, inside the batch transaction. */
+static int
+store_deliver_rows(struct store_db *db, const struct store_job *job)
+{
+	const struct store_delivery *d = job->d;
+	const char *mbox = store_mailbox_name(d->mailbox);
+	int64_t message_id, mailbox_id, *ids = NULL;
+	size_t i;
+	int rc = -1;
+
+	message_id = store_deliver_message_row(db, job);
+	if (message_id < 0)
+		return -1;
+	if (d->n_accounts > 0) {
+		/* Sorted, so a recipient named twice gets one copy. */
+		ids = xmalloc(d->n_accounts * sizeof(*ids));
+		memcpy(ids, d->accounts, d->n_accounts * sizeof(*ids));
+		qsort(ids, d->n_accounts, sizeof(*ids), store_deliver_cmp_id);
+	}
+	for (i = 0; i < d->n_accounts; i++) {
+		if (i > 0 && ids[i] == ids[i - 1])
+			continue;
+		mailbox_id = store_deliver_mailbox(db, ids[i], mbox);
+		if (mailbox_id < 0 ||
+		    store_deliver_copy(db, d, mailbox_id, message_id) < 0)
+			goto out;
+	}
+	if (d->n_remote > 0 && store_deliver_queue(db, d, message_id) < 0)
+		goto out;
+	rc = 0;
+out:
+	free(ids);
+	return rc;
+}
+
+static void
+store_job_fail(struct store_job *job, const char *error)
+{
+	if (job->ok) {
+		job->ok = 0;
+		job->error = error;
+	}
+}
+
+/* fsync each blob fan-out directory the batch renamed into, once. */
+static void
+store_deliver_sync_dirs(struct store *s, struct store_job **jobs, size_t n)
+{
+	uint8_t seen[256] = {0}, bad[256] = {0};
+	char path[PATH_MAX];
+	unsigned x;
+	size_t i;
+	int fd;
+
+	for (i = 0; i < n; i++) {
+		if (!jobs[i]->ok)
+			continue;
+		x = jobs[i]->fan;
+		if (!seen[x]) {
+			seen[x] = 1;
+			snprintf(path, sizeof(path), "%s/%02x", s->blob_dir, x);
+			fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+			if (fd < 0 || fsync(fd) < 0)
+				bad[x] = 1;
+			if (fd >= 0)
+				close(fd);
+		}
+		if (bad[x])
+			store_job_fail(jobs[i], "blob directory sync failed");
+	}
+}
+
+/* Commit the rows of every job whose blob is safe, in one transaction:
+   one WAL fsync makes the whole batch durable.  A job whose rows cannot
+   be inserted is rolled back alone (savepoint) and fails. */
+static void
+store_deliver_commit(struct store *s, struct store_db *db,
+		     struct store_job **jobs, size_t n)
+{
+	char path[PATH_MAX];
+	size_t i, n_ok = 0;
+
+	store_deliver_sync_dirs(s, jobs, n);
+	for (i = 0; i < n; i++)
+		n_ok += jobs[i]->ok != 0;
+	if (n_ok > 0 && store_db_begin(db) < 0) {
+		log_error("store commit begin: %s", sqlite3_errmsg(db->db));
+		for (i = 0; i < n; i++)
+			store_job_fail(jobs[i], "database busy");
+		n_ok = 0;
+	}
+	for (i = 0; n_ok > 0 && i < n; i++) {
+		if (!jobs[i]->ok)
+			continue;
+		if (store_db_exec(db, sql_savepoint) < 0 ||
+		    store_deliver_rows(db, jobs[i]) < 0) {
+			log_error("store delivery rows: %s",
+				  sqlite3_errmsg(db->db));
+			(void)store_db_exec(db, sql_rollback_to);
+			store_job_fail(jobs[i], "database insert failed");
+		}
+		(void)store_db_exec(db, sql_release);
+	}
+	if (n_ok > 0 && store_db_commit(db) < 0) {
+		log_error("store commit: %s", sqlite3_errmsg(db->db));
+		store_db_rollback(db);
+		for (i = 0; i < n; i++)
+			store_job_fail(jobs[i], "database commit failed");
+	}
+	pthread_mutex_lock(&s->mu);
+	if (n_ok > 0) {
+		s->stats.commits++;
+		if (n_ok > s->stats.batch_max)
+			s->stats.batch_max = n_ok;
+	}
+	for (i = 0; i < n; i++) {
+		if (jobs[i]->ok)
+			s->stats.deliveries_ok++;
+		else
+			s->stats.deliveries_failed++;
+	}
+	pthread_mutex_unlock(&s->mu);
+	/* A failed delivery leaves no file behind. */
+	for (i = 0; i < n; i++)
+		if (!jobs[i]->ok && jobs[i]->renamed) {
+			snprintf(path, sizeof(path), "%s/%s", s->blob_dir,
+				 jobs[i]->rel);
+			(void)unlink(path);
+		}
+}
+
+static void
+store_job_done(void *arg)
+{
+	struct store_job *job = arg;
+
+	job->done(job->arg, job->ok, job->ok ? NULL : job->error);
+	free(job);
+}
+
+/* Hand the result to the caller: on the loop thread in server mode. */
+static void
+store_job_complete(struct store *s, struct store_job *job)
+{
+	if (s->pool != NULL)
+		pool_post(s->pool, store_job_done, job);
+	else
+		store_job_done(job);
+}
+
+/* Blob part of a job: sync and rename; marks the job ok or failed. */
+static void
+store_job_sync(struct store_job *job)
+{
+	job->ok = 1;
+	if (store_blob_finish(job) < 0)
+		store_job_fail(job, "blob write failed");
+}
+
+static void *
+store_sync_main(void *arg)
+{
+	struct store *s = arg;
+	struct store_job *job;
+
+	pthread_mutex_lock(&s->mu);
+	for (;;) {
+		while (s->sync_head == NULL && !s->stopping)
+			pthread_cond_wait(&s->sync_cv, &s->mu);
+		job = s->sync_head;
+		if (job == NULL)
+			break; /* stopping, nothing left */
+		s->sync_head = job->next;
+		if (s->sync_head == NULL)
+			s->sync_tail = &s->sync_head;
+		s->syncing++;
+		pthread_mutex_unlock(&s->mu);
+
+		store_job_sync(job);
+
+		pthread_mutex_lock(&s->mu);
+		s->syncing--;
+		job->next = NULL;
+		*s->commit_tail = job;
+		s->commit_tail = &job->next;
+		s->n_commit++;
+		pthread_cond_signal(&s->commit_cv);
+	}
+	pthread_cond_signal(&s->commit_cv);
+	pthread_mutex_unlock(&s->mu);
+	return NULL;
+}
+
+/* The committer: whatever accumulated while the previous commit ran
+   forms the next batch (group commit). */
+static void *
+store_commit_main(void *arg)
+{
+	struct store *s = arg;
+	struct store_job **jobs =
+	    xcalloc(STORE_COMMIT_BATCH_MAX, sizeof(*jobs));
+	size_t n, i;
+
+	pthread_mutex_lock(&s->mu);
+	for (;;) {
+		while (
+		    s->commit_head == NULL &&
+		    !(s->stopping && s->sync_head == NULL && s->syncing == 0))
+			pthread_cond_wait(&s->commit_cv, &s->mu);
+		if (s->commit_head == NULL)
+			break;
+		for (n = 0; n < STORE_COMMIT_BATCH_MAX && s->commit_head; n++) {
+			jobs[n] = s->commit_head;
+			s->commit_head = jobs[n]->next;
+		}
+		if (s->commit_head == NULL)
+			s->commit_tail = &s->commit_head;
+		s->n_commit -= n;
+		pthread_mutex_unlock(&s->mu);
+
+		store_deliver_commit(s, s->commit_db, jobs, n);
+		for (i = 0; i < n; i++)
+			store_job_complete(s, jobs[i]);
+
+		pthread_mutex_lock(&s->mu);
+	}
+	pthread_mutex_unlock(&s->mu);
+	free(jobs);
+	return NULL;
+}
+
+int
+store_deliver_start(struct store *s, const char **error_r)
+{
+	unsigned i;
+	int err;
+
+	store_blob_sweep_tmp(s);
+	s->commit_db = store_db_open(s, error_r);
+	if (s->commit_db == NULL)
+		return -1;
+	err = pthread_create(&s->committer, NULL, store_commit_main, s);
+	for (i = 0; err == 0 && i < STORE_SYNC_THREADS; i++) {
+		err = pthread_create(&s->sync_threads[i], NULL, store_sync_main,
+				     s);
+		if (err != 0)
+			break;
+	}
+	if (err != 0)
+		fatalx("store: pthread_create: %s", strerror(err));
+	s->threads_started = true;
+	return 0;
+}
+
+void
+store_deliver_stop(struct store *s)
+{
+	unsigned i;
+
+	if (!s->threads_started) {
+		store_db_close(s->commit_db);
+		s->commit_db = NULL;
+		return;
+	}
+	pthread_mutex_lock(&s->mu);
+	s->stopping = true;
+	pthread_cond_broadcast(&s->sync_cv);
+	pthread_cond_broadcast(&s->commit_cv);
+	pthread_mutex_unlock(&s->mu);
+	for (i = 0; i < STORE_SYNC_THREADS; i++)
+		pthread_join(s->sync_threads[i], NULL);
+	pthread_mutex_lock(&s->mu);
+	pthread_cond_broadcast(&s->commit_cv);
+	pthread_mutex_unlock(&s->mu);
+	pthread_join(s->committer, NULL);
+	s->threads_started = false;
+	store_db_close(s->commit_db);
+	s->commit_db = NULL;
+}
+
+void
+store_deliver(struct store *s, struct store_delivery *d, store_done_fn *done,
+	      void *arg)
+{
+	struct store_job *job = xzalloc(sizeof(*job));
+	struct store_db *db;
+	const char *error;
+
+	job->s = s;
+	job->d = d;
+	job->done = done;
+	job->arg = arg;
+	job->blob = d->blob;
+	if (job->blob == NULL || (d->n_accounts == 0 && d->n_remote == 0)) {
+		job->error =
+		    job->blob == NULL ? "no message data" : "no recipients";
+		store_blob_abort(&job->blob);
+		pthread_mutex_lock(&s->mu);
+		s->stats.deliveries_failed++;
+		pthread_mutex_unlock(&s->mu);
+		store_job_complete(s, job);
+		return;
+	}
+	if (s->pool != NULL) {
+		pthread_mutex_lock(&s->mu);
+		*s->sync_tail = job;
+		s->sync_tail = &job->next;
+		pthread_cond_signal(&s->sync_cv);
+		pthread_mutex_unlock(&s->mu);
+		return;
+	}
+	/* CLI mode: the same steps, on the caller's thread. */
+	store_job_sync(job);
+	db = store_db_acquire(s, &error);
+	if (db == NULL) {
+		/* Failed jobs never touch the database: this only counts the
+		   failure and removes the blob. */
+		store_job_fail(job, "database open failed");
+		store_deliver_commit(s, NULL, &job, 1);
+	} else {
+		store_deliver_commit(s, db, &job, 1);
+		store_db_release(s, db);
+	}
+	store_job_complete(s, job);
+}

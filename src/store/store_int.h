@@ -1,0 +1,148 @@
+/* store_int.h: private parts of the store shared by its .c files. */
+/* SPDX-License-Identifier: MIT */
+#ifndef BUZON_STORE_INT_H
+#define BUZON_STORE_INT_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <sqlite3.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include "limits.h"
+#include "store/store.h"
+
+/* Prepared statements cached per connection, keyed by the address of
+   the (static) SQL text. */
+#define STORE_DB_STMTS 64
+
+/* One SQLite connection.  Used by one thread at a time: idle ones wait in
+   the store's free list; the committer and the lookup directory each keep
+   their own. */
+struct store_db {
+	sqlite3 *db;
+	struct store_db *next; /* free list */
+	size_t n_stmts;
+	struct {
+		const char *sql;
+		sqlite3_stmt *st;
+	} stmts[STORE_DB_STMTS];
+};
+
+/* The in-memory recipient directory (store_lookup.c). */
+struct store_dir;
+
+/* A delivery on its way through blob sync and group commit. */
+struct store_job {
+	struct store_job *next;
+	struct store *s;
+	struct store_delivery *d;
+	store_done_fn *done;
+	void *arg;
+	struct store_blob *blob; /* freed once synced */
+	char rel[40];            /* "XX/<name>" under blobs/, once renamed */
+	unsigned fan;            /* XX */
+	uint64_t size;
+	bool renamed;
+	int ok;
+	const char *error; /* static */
+};
+
+struct store {
+	char *data_dir; /* absolute */
+	char *db_path, *blob_dir, *tmp_dir;
+	struct pool *pool;
+	atomic_uint_fast64_t blob_seq; /* picks blob fan-out directories */
+
+	pthread_mutex_t db_mu;      /* guards db_free */
+	struct store_db *db_free;   /* idle connections for any thread */
+	struct store_db *lookup_db; /* loop thread only */
+	struct store_dir *dir;
+
+	/* Server mode: sync threads turn queued jobs into synced ones, the
+	   committer commits whatever synced jobs have accumulated. */
+	pthread_mutex_t mu;
+	pthread_cond_t sync_cv, commit_cv;
+	struct store_job *sync_head, **sync_tail;
+	struct store_job *commit_head, **commit_tail;
+	size_t n_commit;
+	unsigned syncing; /* jobs taken by sync threads, not yet queued */
+	bool stopping, threads_started;
+	pthread_t sync_threads[STORE_SYNC_THREADS];
+	pthread_t committer;
+	struct store_db *commit_db; /* committer thread only */
+
+	struct store_stats stats; /* under mu */
+};
+
+/* Errors: a thread-local message returned through error_r.  Always -1. */
+int store_err(const char **error_r, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+int store_err_db(const char **error_r, struct store_db *db, const char *what);
+
+/* Connections (store.c). */
+struct store_db *store_db_open(struct store *s, const char **error_r);
+void store_db_close(struct store_db *db);
+struct store_db *store_db_acquire(struct store *s, const char **error_r);
+void store_db_release(struct store *s, struct store_db *db);
+/* The cached statement for sql, reset with bindings cleared.  NULL on a
+   prepare error (message in sqlite3_errmsg(db->db)). */
+sqlite3_stmt *store_db_stmt(struct store_db *db, const char *sql);
+/* Run a statement that returns no rows (BEGIN, COMMIT...).  0 or -1. */
+int store_db_exec(struct store_db *db, const char *sql);
+/* BEGIN IMMEDIATE / COMMIT / ROLLBACK (rollback ignores errors). */
+int store_db_begin(struct store_db *db);
+int store_db_commit(struct store_db *db);
+void store_db_rollback(struct store_db *db);
+/* store_db_acquire() plus BEGIN (IMMEDIATE when write, so the write lock
+   is taken up front and busy_timeout applies).  NULL on error, with the
+   connection released. */
+struct store_db *store_db_acquire_tx(struct store *s, bool write,
+				     const char **error_r);
+/* Run sql (its ?1 bound to text unless text is NULL) and read column 0 of
+   the first row into *v_r.  Returns 1 row, 0 no row, -1 error. */
+int store_db_get_int(struct store_db *db, const char *sql, const char *text,
+		     int64_t *v_r);
+/* Bind text, NULL when s is NULL. */
+int store_db_bind_text(sqlite3_stmt *st, int i, const char *s);
+
+/* Lowercase copy of an address into out (STORE_ADDRESS_MAX + 1 bytes).
+   Returns 0, or -1 if it is empty, too long or holds spaces or control
+   characters. */
+int store_address_norm(const char *in, char *out);
+
+/* Blobs (store_blob.c). */
+/* Write buffered bytes, fdatasync, close and rename the blob into
+   blobs/XX/; fills job->rel, job->size.  Frees the blob.  0 or -1 (the
+   temp file is removed then). */
+int store_blob_finish(struct store_job *job);
+/* Delete message rows whose refcount dropped to 0 inside the caller's
+   transaction; their blob paths (relative) are returned in *paths_r
+   (malloc'd array of malloc'd strings) for unlinking after commit. */
+int store_blob_collect(struct store_db *db, char ***paths_r, size_t *n_r);
+/* Unlink and free the paths from store_blob_collect(). */
+void store_blob_unlink_all(struct store *s, char **paths, size_t n);
+/* Remove temp files left by a crash (older than a day). */
+void store_blob_sweep_tmp(struct store *s);
+
+/* Accounts (store_account.c). */
+/* Is addr (normalized) an account or an alias?  1 yes, 0 no, -1 error. */
+int store_addr_taken(struct store_db *db, const char *addr);
+
+/* Mailboxes (store_mailbox.c). */
+/* The stored form of a mailbox name: NULL and any case of "INBOX" are
+   STORE_INBOX; other names are returned as they are. */
+const char *store_mailbox_name(const char *name);
+/* Create mailbox name of account with a fresh UIDVALIDITY, inside the
+   caller's transaction.  Returns its id, or -1. */
+int64_t store_mailbox_create(struct store_db *db, int64_t account_id,
+			     const char *name, const char *special_use);
+
+/* Delivery (store_deliver.c). */
+int store_deliver_start(struct store *s, const char **error_r);
+void store_deliver_stop(struct store *s);
+
+/* Directory (store_lookup.c). */
+struct store_dir *store_dir_new(void);
+void store_dir_free(struct store_dir **dp);
+
+#endif
