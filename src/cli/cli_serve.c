@@ -16,6 +16,7 @@
 #include "config.h"
 #include "conn.h"
 #include "ev.h"
+#include "limits.h"
 #include "listener.h"
 #include "log.h"
 #include "pool.h"
@@ -94,6 +95,40 @@ serve_reload(struct serve *sv)
 	log_info("reloaded %s", sv->config_path);
 }
 
+/* The last word: sessions still waiting for the store are dropped. */
+static void
+serve_on_deadline(struct ev *ev, void *arg)
+{
+	(void)arg;
+	log_error("shutdown: sessions still busy; exiting anyway");
+	ev_stop(ev);
+}
+
+/* The grace period is over: cut the connections still open. */
+static void
+serve_on_grace(struct ev *ev, void *arg)
+{
+	struct serve *sv = arg;
+
+	log_info("shutdown: closing %u connections", sv->srv.sessions);
+	smtp_server_abort(&sv->srv);
+	ev_add_timer(ev, SERVE_SHUTDOWN_GRACE_MS, serve_on_deadline, sv);
+}
+
+/* Stop accepting, say 421 to every session, and leave the loop once the
+   last one is gone (deliveries in flight are acknowledged first). */
+static void
+serve_shutdown(struct serve *sv)
+{
+	unsigned k;
+
+	for (k = 0; k < LISTEN__COUNT; k++)
+		if (sv->listeners[k] != NULL)
+			listener_stop(sv->listeners[k]);
+	ev_add_timer(sv->srv.ev, SERVE_SHUTDOWN_GRACE_MS, serve_on_grace, sv);
+	smtp_server_shutdown(&sv->srv);
+}
+
 static void
 serve_on_signal(struct ev *ev, int fd, unsigned events, void *arg)
 {
@@ -101,14 +136,16 @@ serve_on_signal(struct ev *ev, int fd, unsigned events, void *arg)
 	struct signalfd_siginfo si;
 
 	(void)events;
+	(void)ev;
 	while (read(fd, &si, sizeof(si)) == sizeof(si)) {
 		if (si.ssi_signo == SIGHUP) {
 			serve_reload(sv);
 			continue;
 		}
+		if (sv->srv.shutting_down)
+			continue;
 		log_info("signal %u: stopping", si.ssi_signo);
-		sv->srv.shutting_down = true;
-		ev_stop(ev);
+		serve_shutdown(sv);
 	}
 }
 

@@ -95,10 +95,16 @@
 #define STORE_MAILBOX_NAME_MAX 1024
 /* A blob is written to its file in chunks of up to this many bytes. */
 #define STORE_BLOB_BUF_MAX (64u * 1024)
+/* ... starting from this many. */
+#define STORE_BLOB_BUF_INITIAL 4096u
 /* Threads that fsync and rename blobs before the group commit. */
 #define STORE_SYNC_THREADS 8
 /* How long the CLI and the server wait for each other's write lock. */
 #define STORE_BUSY_TIMEOUT_MS 10000
+
+/* On SIGTERM, sessions get this long to finish their reply before their
+   connections are cut (and as long again for store jobs in flight). */
+#define SERVE_SHUTDOWN_GRACE_MS 5000u
 
 /* Worker threads for blocking work. */
 #define POOL_THREADS_DEFAULT 4

@@ -22,6 +22,9 @@ struct ip_slot {
 	unsigned count;
 };
 
+/* Initial (and smallest) table size; a power of two. */
+#define IP_TABLE_MIN 256
+
 static struct ip_slot *ip_table;
 static size_t ip_cap, ip_used;
 static unsigned total_conns;
@@ -46,6 +49,34 @@ ip_hash(const char *s)
 	return h;
 }
 
+static struct ip_slot *ip_find(const char *ip, bool create);
+
+/* Rebuild the table with only the addresses that have connections:
+   released addresses keep their slot (no tombstones) until this runs.
+   The new size depends on the live entries, so the table does not grow
+   with the number of distinct addresses ever seen. */
+static void
+ip_rehash(void)
+{
+	struct ip_slot *old = ip_table;
+	size_t oldcap = ip_cap, live = 0, cap = IP_TABLE_MIN, j;
+
+	for (j = 0; j < oldcap; j++)
+		if (old[j].count > 0)
+			live++;
+	/* at most a quarter full afterwards: no rehash inside the loop
+	   below, and room before the next one */
+	while ((live + 1) * 4 > cap)
+		cap *= 2;
+	ip_table = xcalloc(cap, sizeof(*ip_table));
+	ip_cap = cap;
+	ip_used = 0;
+	for (j = 0; j < oldcap; j++)
+		if (old[j].count > 0)
+			ip_find(old[j].ip, true)->count = old[j].count;
+	free(old);
+}
+
 static struct ip_slot *
 ip_find(const char *ip, bool create)
 {
@@ -54,24 +85,11 @@ ip_find(const char *ip, bool create)
 	if (ip_cap == 0) {
 		if (!create)
 			return NULL;
-		ip_cap = 256;
+		ip_cap = IP_TABLE_MIN;
 		ip_table = xcalloc(ip_cap, sizeof(*ip_table));
 	}
-	if (create && (ip_used + 1) * 2 > ip_cap) {
-		struct ip_slot *old = ip_table;
-		size_t oldcap = ip_cap, j;
-
-		ip_cap *= 2;
-		ip_table = xcalloc(ip_cap, sizeof(*ip_table));
-		ip_used = 0;
-		for (j = 0; j < oldcap; j++) {
-			if (old[j].count == 0)
-				continue;
-			*ip_find(old[j].ip, true) = old[j];
-			ip_used++;
-		}
-		free(old);
-	}
+	if (create && (ip_used + 1) * 2 > ip_cap)
+		ip_rehash();
 	for (i = ip_hash(ip) & (ip_cap - 1);; i = (i + 1) & (ip_cap - 1)) {
 		if (ip_table[i].ip[0] == '\0') {
 			if (!create)
@@ -257,15 +275,24 @@ listener_release(struct listener *l, const char *ip)
 }
 
 void
+listener_stop(struct listener *l)
+{
+	if (l->fd < 0)
+		return;
+	if (l->ev != NULL)
+		ev_del_fd(l->ev, l->fd);
+	close(l->fd);
+	l->fd = -1;
+}
+
+void
 listener_free(struct listener **lp)
 {
 	struct listener *l = *lp;
 
 	if (l == NULL)
 		return;
-	if (l->ev != NULL)
-		ev_del_fd(l->ev, l->fd);
-	close(l->fd);
+	listener_stop(l);
 	free(l);
 	*lp = NULL;
 }

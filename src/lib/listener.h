@@ -38,6 +38,9 @@ void listener_start(struct listener *l, struct ev *ev,
 void listener_release(struct listener *l, const char *ip);
 /* Number of open connections accepted through all listeners. */
 unsigned listener_total(void);
+/* Stop accepting and close the socket (shutdown); the listener stays
+   valid for listener_release() until listener_free().  Idempotent. */
+void listener_stop(struct listener *l);
 /* Stop accepting and close the socket; *lp = NULL.  Connections already
    accepted are not affected (listener_release on a freed listener is not
    allowed: release before freeing, or leave listeners alive). */

@@ -755,7 +755,8 @@ enum {
 static const char *const smtp_mail_params[MAIL_P__COUNT] = {
     "SIZE", "BODY", "SMTPUTF8", "RET", "ENVID", "AUTH"};
 
-/* SIZE=1*20DIGIT (RFC 1870 6). */
+/* SIZE=1*20DIGIT (RFC 1870 6).  Twenty digits can exceed 64 bits: such a
+   value is valid syntax for a size too big, so it saturates. */
 static int
 smtp_parse_size(const char *v, size_t n, uint64_t *size)
 {
@@ -767,9 +768,9 @@ smtp_parse_size(const char *v, size_t n, uint64_t *size)
 	for (i = 0; i < n; i++) {
 		unsigned d = (unsigned)(v[i] - '0');
 
-		if (d > 9 || x > (UINT64_MAX - d) / 10)
+		if (d > 9)
 			return -1;
-		x = x * 10 + d;
+		x = x > (UINT64_MAX - d) / 10 ? UINT64_MAX : x * 10 + d;
 	}
 	*size = x;
 	return 0;

@@ -25,6 +25,7 @@ struct smtp_server {
 	struct auth_limiter *limiter;
 	uint64_t next_session;
 	unsigned sessions;
+	struct smtp_session *session_list; /* every live session */
 	bool shutting_down;
 };
 
@@ -39,5 +40,12 @@ void smtp_server_accept(struct listener *l, int fd, const struct sockaddr *peer,
 			socklen_t peerlen, void *arg);
 /* Write a one-line 421 to a socket refused by the connection limits. */
 void smtp_server_refuse(int fd, void *arg);
+/* Begin a graceful stop (the listeners must be stopped already): every
+   session is told "421 4.3.2" and closed; one waiting for the store gets
+   its reply first, so an accepted message is always acknowledged.  When
+   the last session is gone, ev_stop(srv->ev).  Loop thread only. */
+void smtp_server_shutdown(struct smtp_server *srv);
+/* The grace period is over: close every connection now, unflushed. */
+void smtp_server_abort(struct smtp_server *srv);
 
 #endif

@@ -154,7 +154,14 @@ smtp_session_free(struct smtp_session *s)
 	smtp_parser_deinit(&s->parser);
 	arena_free(&s->tx_arena);
 	arena_free(&s->arena);
-	s->srv->sessions--;
+	if (s->prev != NULL)
+		s->prev->next = s->next;
+	else
+		s->srv->session_list = s->next;
+	if (s->next != NULL)
+		s->next->prev = s->prev;
+	if (--s->srv->sessions == 0 && s->srv->shutting_down)
+		ev_stop(s->srv->ev);
 	free(s);
 }
 
@@ -202,6 +209,11 @@ smtp_session_resume(struct smtp_session *s)
 		return;
 	if (s->mode == SMTP_MODE_BUSY)
 		s->mode = SMTP_MODE_CMD;
+	if (s->srv->shutting_down) {
+		/* the job's reply is queued: now say goodbye */
+		smtp_reply_close(s, 421, "4.3.2", "Server shutting down");
+		return;
+	}
 	conn_cork(s->c);
 	smtp_session_process(s);
 	if (s->c != NULL) {
@@ -262,6 +274,10 @@ smtp_server_accept(struct listener *l, int fd, const struct sockaddr *peer,
 	smtp_parser_init(&s->parser, SMTP_CMD_LINE_MAX, SMTP_AUTH_LINE_MAX);
 	listener_format_ip(peer, s->peer_ip, sizeof(s->peer_ip));
 	srv->sessions++;
+	s->next = srv->session_list;
+	if (s->next != NULL)
+		s->next->prev = s;
+	srv->session_list = s;
 	/* The input buffer holds at most one BDAT/DATA read burst plus a
 	   command line; DATA bytes are moved out as they arrive. */
 	s->c = conn_new(srv->ev, fd, peer, peerlen, tls, 64 * 1024,
@@ -281,7 +297,55 @@ smtp_server_accept(struct listener *l, int fd, const struct sockaddr *peer,
 		smtp_session_greet(s);
 }
 
+void
+smtp_server_shutdown(struct smtp_server *srv)
+{
+	struct smtp_session *s;
+
+	srv->shutting_down = true;
+	if (srv->sessions == 0) {
+		ev_stop(srv->ev);
+		return;
+	}
+	for (s = srv->session_list; s != NULL; s = s->next) {
+		if (s->pending || s->c == NULL)
+			continue; /* smtp_session_resume() closes it */
+		if (s->timer != 0) {
+			ev_del_timer(srv->ev, s->timer);
+			s->timer = 0;
+		}
+		/* RFC 5321 3.8: 421 may be sent at any time before closing */
+		smtp_reply_close(s, 421, "4.3.2", "Server shutting down");
+	}
+}
+
+void
+smtp_server_abort(struct smtp_server *srv)
+{
+	struct smtp_session *s;
+
+	for (s = srv->session_list; s != NULL; s = s->next)
+		if (s->c != NULL)
+			conn_close(s->c);
+}
+
 /* ---- input ---- */
+
+/* SMTP_MODE_SKIP: drop up to skip_left of the n octets buffered; the 503
+   goes out once the whole chunk is gone.  Returns the octets dropped. */
+static size_t
+smtp_session_skip(struct smtp_session *s, size_t n)
+{
+	size_t used = n < s->skip_left ? n : (size_t)s->skip_left;
+
+	s->skip_left -= used;
+	if (s->skip_left == 0) {
+		s->mode = SMTP_MODE_CMD;
+		smtp_reply(s, 503, "5.5.1", "%s", s->skip_why);
+		smtp_session_error(s);
+	}
+	return used;
+}
 
 static void
 smtp_session_dispatch(struct smtp_session *s, const struct smtp_cmd *cmd)
@@ -314,6 +378,16 @@ smtp_session_dispatch(struct smtp_session *s, const struct smtp_cmd *cmd)
 						       : "Need MAIL before DATA";
 		else if (cmd->verb == SMTP_VERB_AUTH)
 			why = "AUTH not allowed during a mail transaction";
+		if (cmd->verb == SMTP_VERB_BDAT &&
+		    smtp_tx_bdat_args(cmd->args, &s->skip_left, &(bool){0})) {
+			/* RFC 3030 2: the chunk of a refused BDAT is read
+			   and discarded before the reply. */
+			s->skip_why = why;
+			s->mode = SMTP_MODE_SKIP;
+			if (s->skip_left == 0)
+				smtp_session_skip(s, 0);
+			return;
+		}
 		smtp_reply(s, 503, "5.5.1", "%s", why);
 		smtp_session_error(s);
 		return;
@@ -351,6 +425,12 @@ smtp_session_process(struct smtp_session *s)
 		case SMTP_MODE_BUSY:
 		case SMTP_MODE_CLOSED:
 			return;
+		case SMTP_MODE_SKIP:
+			if (buf_len(&c->in) == 0)
+				return;
+			buf_consume(&c->in,
+				    smtp_session_skip(s, buf_len(&c->in)));
+			break;
 		case SMTP_MODE_DATA:
 		case SMTP_MODE_BDAT: {
 			size_t n;

@@ -33,6 +33,7 @@ enum smtp_mode {
 	SMTP_MODE_AUTH,	      /* SASL continuation lines */
 	SMTP_MODE_DATA,	      /* after 354 */
 	SMTP_MODE_BDAT,	      /* inside a BDAT chunk */
+	SMTP_MODE_SKIP,	      /* discarding the chunk of a refused BDAT */
 	SMTP_MODE_BUSY,	      /* waiting for the store, auth or a delay */
 	SMTP_MODE_CLOSED,     /* final reply queued */
 };
@@ -74,11 +75,14 @@ struct smtp_tx {
 
 struct smtp_session {
 	struct smtp_server *srv;
+	struct smtp_session *prev, *next; /* srv->session_list */
 	struct smtp_listen_arg *la;
 	struct conn *c;
 	uint64_t id;
 	enum smtp_state state;
 	enum smtp_mode mode;
+	uint64_t skip_left;  /* SMTP_MODE_SKIP: octets still to discard */
+	const char *skip_why; /* SMTP_MODE_SKIP: the 503 text, static */
 	struct smtp_parser parser;
 	struct arena *arena;	/* per session: helo, auth user */
 	struct arena *tx_arena; /* reset after every transaction */
@@ -147,6 +151,9 @@ void smtp_auth_cmd(struct smtp_session *s, const struct smtp_cmd *cmd);
 void smtp_auth_line(struct smtp_session *s, const char *line, size_t len);
 void smtp_tx_data(struct smtp_session *s, const struct smtp_cmd *cmd);
 void smtp_tx_bdat(struct smtp_session *s, const struct smtp_cmd *cmd);
+/* Parse BDAT arguments "size [LAST]".  Returns true and fills *size_r
+   and *last_r, or false on a syntax error. */
+bool smtp_tx_bdat_args(const char *args, uint64_t *size_r, bool *last_r);
 /* Feed buffered input in DATA/BDAT mode; returns bytes consumed. */
 size_t smtp_tx_input(struct smtp_session *s, const uint8_t *p, size_t n);
 /* Free transaction resources (blob, mime parser). */

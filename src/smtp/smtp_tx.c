@@ -397,37 +397,41 @@ smtp_tx_data(struct smtp_session *s, const struct smtp_cmd *cmd)
 	smtp_reply(s, 354, NULL, "End data with <CR><LF>.<CR><LF>");
 }
 
+bool
+smtp_tx_bdat_args(const char *args, uint64_t *size_r, bool *last_r)
+{
+	const char *p = args;
+	unsigned long long size;
+	char *e;
+
+	/* RFC 3030 2: bdat-cmd = "BDAT" SP chunk-size [ SP end-marker ] */
+	if (!isdigit((unsigned char)*p) || strlen(p) > 30)
+		return false;
+	errno = 0;
+	size = strtoull(p, &e, 10);
+	if (errno != 0 || e - p > 20)
+		return false;
+	if (*e == ' ') {
+		if (strcasecmp(e + 1, "LAST") != 0)
+			return false;
+		*last_r = true;
+	} else if (*e != '\0') {
+		return false;
+	} else {
+		*last_r = false;
+	}
+	*size_r = size;
+	return true;
+}
+
 void
 smtp_tx_bdat(struct smtp_session *s, const struct smtp_cmd *cmd)
 {
 	struct smtp_tx *tx = s->tx;
-	const char *p = cmd->args, *end;
-	unsigned long long size;
-	bool last = false;
-	char *e;
+	uint64_t size;
+	bool last;
 
-	/* RFC 3030 2: bdat-cmd = "BDAT" SP chunk-size [ SP end-marker ] */
-	if (!isdigit((unsigned char)*p) || strlen(p) > 30) {
-		smtp_reply(s, 501, "5.5.4", "Syntax: BDAT size [LAST]");
-		smtp_session_error(s);
-		return;
-	}
-	errno = 0;
-	size = strtoull(p, &e, 10);
-	end = e;
-	if (errno != 0 || e - p > 20) {
-		smtp_reply(s, 501, "5.5.4", "Syntax: BDAT size [LAST]");
-		smtp_session_error(s);
-		return;
-	}
-	if (*end == ' ') {
-		if (strcasecmp(end + 1, "LAST") != 0) {
-			smtp_reply(s, 501, "5.5.4", "Syntax: BDAT size [LAST]");
-			smtp_session_error(s);
-			return;
-		}
-		last = true;
-	} else if (*end != '\0') {
+	if (!smtp_tx_bdat_args(cmd->args, &size, &last)) {
 		smtp_reply(s, 501, "5.5.4", "Syntax: BDAT size [LAST]");
 		smtp_session_error(s);
 		return;

@@ -8,14 +8,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
+#include "limits.h"
 #include "xalloc.h"
-
-/* Temp files older than this are leftovers of a crash. */
-#define STORE_TMP_STALE_SECS (24 * 3600)
-#define STORE_BLOB_BUF_INITIAL 4096u
 
 struct store_blob {
 	struct store *s;
@@ -55,6 +53,10 @@ store_blob_new(struct store *s, const char **error_r)
 		free(b);
 		return NULL;
 	}
+	/* The lock says "a live process is writing this": it goes with the
+	   process, so store_blob_sweep_tmp() can tell a crash's leftovers
+	   from a CLI import running beside the server. */
+	(void)flock(b->fd, LOCK_EX | LOCK_NB);
 	return b;
 }
 
@@ -240,18 +242,23 @@ store_blob_sweep_tmp(struct store *s)
 	DIR *d = opendir(s->tmp_dir);
 	struct dirent *de;
 	struct stat st;
-	time_t now = time(NULL);
+	int fd;
 
 	if (d == NULL)
 		return;
 	while ((de = readdir(d)) != NULL) {
 		if (de->d_name[0] == '.')
 			continue;
-		if (fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) ==
-			0 &&
-		    S_ISREG(st.st_mode) &&
-		    now - st.st_mtime > STORE_TMP_STALE_SECS)
+		fd = openat(dirfd(d), de->d_name,
+			    O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+		if (fd < 0)
+			continue;
+		/* Unlocked: its writer died before the message was
+		   acknowledged, so nobody was told it is safe. */
+		if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) &&
+		    flock(fd, LOCK_EX | LOCK_NB) == 0)
 			(void)unlinkat(dirfd(d), de->d_name, 0);
+		close(fd);
 	}
 	closedir(d);
 }

@@ -121,7 +121,8 @@ int store_blob_finish(struct store_job *job);
 int store_blob_collect(struct store_db *db, char ***paths_r, size_t *n_r);
 /* Unlink and free the paths from store_blob_collect(). */
 void store_blob_unlink_all(struct store *s, char **paths, size_t n);
-/* Remove temp files left by a crash (older than a day). */
+/* Remove temp files left by a crash: those no live process holds
+   locked (store_blob_new() locks each).  Called when the server starts. */
 void store_blob_sweep_tmp(struct store *s);
 
 /* Accounts (store_account.c). */

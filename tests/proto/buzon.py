@@ -46,6 +46,19 @@ def run(args, input=None, cwd=None, timeout=30, env=None):
     )
 
 
+def traversable(path):
+    """Run as root, `buzon serve` drops to an unprivileged user that must
+    still reach the data dir: pytest makes its temp dirs 0700, so open
+    the search (x) bit on every ancestor up to the system temp dir."""
+    if os.geteuid() != 0:
+        return
+    p = os.path.abspath(path)
+    while p not in ("/", "/tmp"):
+        st = os.stat(p)
+        os.chmod(p, st.st_mode | 0o711)
+        p = os.path.dirname(p)
+
+
 SANITIZER_MARKS = (b"ERROR: AddressSanitizer", b"ERROR: LeakSanitizer",
                    b"runtime error:", b"SUMMARY: UndefinedBehaviorSanitizer")
 
@@ -64,6 +77,7 @@ class Server:
         self.subs_port = free_port()
         self.proc = None
         self.starts = 0
+        traversable(self.dir)
         with open(self.conf, "w") as f:
             f.write(
                 f"""# written by tests/proto
@@ -122,6 +136,12 @@ level = info
                     raise AssertionError(
                         "buzon serve not listening:\n" + self.log_text())
                 time.sleep(0.05)
+        # the sockets are bound (and connectable) before the store is
+        # open: wait for the log line that says everything is up
+        while self.log_text().count("buzon ready") < self.starts:
+            if self.proc.poll() is not None or time.monotonic() > deadline:
+                raise AssertionError("buzon serve not ready:\n" + self.log_text())
+            time.sleep(0.02)
         return self
 
     def stop(self, timeout=20):

@@ -5,7 +5,7 @@ import re
 
 import pytest
 
-from buzon import Server, free_port, parse_mboxrd, run
+from buzon import Server, free_port, parse_mboxrd, run, traversable
 from conftest import finish, populate
 from smtpraw import Raw
 
@@ -26,6 +26,7 @@ def lines(r):
 
 def test_init_writes_config_that_serves(tmp_path):
     d = tmp_path / "site"
+    traversable(tmp_path)
     r = run(["init", str(d), "--domain", "example.test", "--hostname", "mx.example.test"])
     assert r.returncode == 0, r
     conf = d / "buzon.conf"

@@ -252,7 +252,10 @@ def test_size_declared(c):
     c.expect(f"MAIL FROM:<a@remote.test> SIZE={MAX_SIZE + 1}", 552, "5.3.4")
     c.expect(f"MAIL FROM:<a@remote.test> SIZE={MAX_SIZE}", 250)
     c.expect("RSET", 250)
-    c.expect("MAIL FROM:<a@remote.test> SIZE=99999999999999999999999", 552, "5.3.4")
+    # RFC 1870 6: size-value is 1*20DIGIT; 20 digits beyond 64 bits are
+    # still a size (too big), more digits are a syntax error
+    c.expect("MAIL FROM:<a@remote.test> SIZE=99999999999999999999", 552, "5.3.4")
+    c.expect("MAIL FROM:<a@remote.test> SIZE=99999999999999999999999", 555, "5.5.4")
 
 
 def test_message_too_big(server, c):

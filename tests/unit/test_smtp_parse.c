@@ -665,7 +665,11 @@ static const struct mail_param_case mail_param_cases[] = {
     {"FROM:<a@b> SIZE=52428800", 0, 52428800, true, 0, false, 0, NULL, NULL},
     {"FROM:<a@b> size=18446744073709551615", 0, UINT64_MAX, true, 0, false, 0,
      NULL, NULL},
-    {"FROM:<a@b> SIZE=18446744073709551616", .code = 555},
+    /* 20 digits past 64 bits: a size too big, saturated (RFC 1870 6) */
+    {"FROM:<a@b> SIZE=18446744073709551616", 0, UINT64_MAX, true, 0, false, 0,
+     NULL, NULL},
+    {"FROM:<a@b> SIZE=99999999999999999999", 0, UINT64_MAX, true, 0, false, 0,
+     NULL, NULL},
     {"FROM:<a@b> SIZE=000000000000000000001", .code = 555},
     {"FROM:<a@b> SIZE=-1", .code = 555},
     {"FROM:<a@b> SIZE=1k", .code = 555},
