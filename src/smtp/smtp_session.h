@@ -62,6 +62,7 @@ struct smtp_tx {
 	struct smtp_bare_scan bare; /* BDAT bare CR/LF scanner */
 	struct buf out;	       /* decoded bytes not yet written */
 	struct buf hold;       /* header section held for inspection */
+	struct buf dsn_hdr;    /* header copy for a success DSN, if asked */
 	bool headers_done;
 	bool too_big;
 	bool write_failed;
@@ -151,6 +152,7 @@ void smtp_auth_cmd(struct smtp_session *s, const struct smtp_cmd *cmd);
 void smtp_auth_line(struct smtp_session *s, const char *line, size_t len);
 void smtp_tx_data(struct smtp_session *s, const struct smtp_cmd *cmd);
 void smtp_tx_bdat(struct smtp_session *s, const struct smtp_cmd *cmd);
+
 /* Parse BDAT arguments "size [LAST]".  Returns true and fills *size_r
    and *last_r, or false on a syntax error. */
 bool smtp_tx_bdat_args(const char *args, uint64_t *size_r, bool *last_r);
@@ -175,6 +177,12 @@ enum smtp_rcpt_result smtp_rcpt_add(struct smtp_session *s,
    calls fn for each member; returns the number found, -1 on error. */
 int smtp_rcpt_expand(struct smtp_session *s, const char *addr, bool one_level,
 		     void (*fn)(const char *member, void *arg), void *arg);
+/* Where a notification for reverse-path addr goes: returns 1 and sets
+   *account_r for a local account (plus-addressing honoured), 0 for a
+   remote domain (the outbound queue), -1 if it cannot be delivered
+   (unknown or alias address in a local domain, lookup error). */
+int smtp_rcpt_return_route(struct smtp_session *s, const char *addr,
+			   int64_t *account_r);
 /* Does the authenticated account own sender address addr? */
 bool smtp_rcpt_sender_owned(struct smtp_session *s, const char *addr);
 

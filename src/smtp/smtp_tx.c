@@ -16,6 +16,7 @@
 #include "limits.h"
 #include "log.h"
 #include "mime/mime_summary.h"
+#include "smtp/smtp_notify.h"
 #include "store/store.h"
 #include "tls.h"
 #include "xalloc.h"
@@ -40,6 +41,7 @@ smtp_tx_free(struct smtp_tx *tx)
 		mime_summary_free(&tx->mime);
 	buf_deinit(&tx->out);
 	buf_deinit(&tx->hold);
+	buf_deinit(&tx->dsn_hdr);
 }
 
 /* RFC 5322 3.3 date-time in UTC. */
@@ -129,6 +131,7 @@ smtp_tx_begin(struct smtp_session *s)
 	tx->mime = mime_summary_new(NULL);
 	buf_init(&tx->out, 0);
 	buf_init(&tx->hold, MIME_HEADER_BYTES_MAX);
+	buf_init(&tx->dsn_hdr, MIME_HEADER_BYTES_MAX);
 	smtp_data_init(&tx->data);
 	memset(&tx->bare, 0, sizeof(tx->bare));
 	tx->data_started = true;
@@ -190,6 +193,8 @@ smtp_tx_release_headers(struct smtp_session *s)
 	smtp_tx_scan_headers(p, n, &f);
 	tx->headers_done = true;
 	tx->hops = f.received;
+	if (smtp_notify_wanted(tx))
+		(void)buf_append(&tx->dsn_hdr, p, f.end);
 	smtp_tx_emit(tx, p, f.end);
 	if (smtp_session_is_submission(s) && (!f.date || !f.message_id)) {
 		char line[400], date[64];
@@ -263,6 +268,10 @@ smtp_tx_delivered(void *arg, int ok, const char *error)
 	mime_msg_info_clear(&j->info);
 	free(j->accounts);
 	free(j->remote);
+	/* The session may be gone (s->c NULL) but tx is intact until
+	   smtp_session_job_done(): the sender gets its DSN either way. */
+	if (ok)
+		smtp_notify_delivered(s, j->id);
 	if (!smtp_session_job_done(s)) {
 		free(j);
 		return;
