@@ -196,3 +196,33 @@ def test_several_messages_one_session(server, n):
             assert c.reply().code == 250
     got = mine(server, "carol@other.test", marker)
     assert sorted(m.rsplit(b"\n", 2)[-2] for _, m in got) == [b"part %d" % i for i in range(n)]
+
+
+def test_imap_summary_stored(server):
+    """ENVELOPE and BODYSTRUCTURE are computed at delivery (for IMAP)."""
+    import sqlite3
+    marker = uuid.uuid4().hex
+    body = (b"From: Sender <s@remote.test>\r\nTo: alice@example.test\r\n"
+            b"Subject: parts " + marker.encode() + b"\r\n"
+            b"Message-ID: <" + marker.encode() + b"@remote.test>\r\n"
+            b"Date: Tue, 03 Jan 2006 10:00:00 +0000\r\nMIME-Version: 1.0\r\n"
+            b"Content-Type: multipart/mixed; boundary=\"b1\"\r\n\r\n"
+            b"--b1\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nhi\r\n"
+            b"--b1\r\nContent-Type: application/pdf; name=\"a.pdf\"\r\n"
+            b"Content-Transfer-Encoding: base64\r\n\r\nQUJD\r\n--b1--\r\n")
+    r = send_mail(server.smtp_port, "s@remote.test", ["alice@example.test"], body)
+    assert r.code == 250, r
+    db = sqlite3.connect(f"file:{server.data}/store.db?mode=ro", uri=True, timeout=10)
+    try:
+        row = db.execute("SELECT envelope, bodystructure, body, hdr_subject FROM messages "
+                         "WHERE hdr_message_id LIKE ?", (f"%{marker}%",)).fetchone()
+    finally:
+        db.close()
+    assert row is not None
+    envelope, bs, b, subject = row
+    assert marker in subject
+    assert envelope.startswith('("Tue, 03 Jan 2006 10:00:00 +0000" "parts ' + marker), envelope
+    assert '(("Sender" NIL "s" "remote.test"))' in envelope, envelope
+    assert '"mixed"' in bs.lower() and '"pdf"' in bs.lower() and '"a.pdf"' in bs, bs
+    assert '"base64"' in bs.lower(), bs
+    assert b.startswith("((") and '"a.pdf"' in b, b
