@@ -31,7 +31,11 @@ struct arena {
 static struct arena_chunk *
 arena_chunk_new(size_t size)
 {
-	struct arena_chunk *c = xmalloc(sizeof(*c) + size);
+	struct arena_chunk *c;
+
+	if (size > SIZE_MAX - sizeof(*c))
+		abort(); /* the header would wrap the size */
+	c = xmalloc(sizeof(*c) + size);
 
 	c->next = NULL;
 	c->size = size;

@@ -4,6 +4,7 @@
 #include "xalloc.h"
 
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -50,7 +51,7 @@ buf_reserve(struct buf *b, size_t n)
 		return NULL;
 	cap = b->cap < 256 ? 256 : b->cap;
 	while (cap < need)
-		cap *= 2;
+		cap = cap > SIZE_MAX / 2 ? need : cap * 2; /* no wrap to 0 */
 	if (b->max != 0 && cap > b->max)
 		cap = b->max;
 	b->data = xrealloc(b->data, cap);
@@ -88,8 +89,8 @@ int
 buf_printf(struct buf *b, const char *fmt, ...)
 {
 	va_list ap;
-	char small[256];
-	int n;
+	char small[256], *big;
+	int n, rc;
 
 	va_start(ap, fmt);
 	n = vsnprintf(small, sizeof(small), fmt, ap);
@@ -98,13 +99,17 @@ buf_printf(struct buf *b, const char *fmt, ...)
 		return -1;
 	if ((size_t)n < sizeof(small))
 		return buf_append(b, small, (size_t)n);
-	if (buf_reserve(b, (size_t)n + 1) == NULL)
+	/* vsnprintf needs room for a NUL that is not part of the result:
+	   format aside so a result that fits max exactly is accepted */
+	if (buf_reserve(b, (size_t)n) == NULL)
 		return -1;
+	big = xmalloc((size_t)n + 1);
 	va_start(ap, fmt);
-	vsnprintf((char *)b->data + b->wpos, (size_t)n + 1, fmt, ap);
+	vsnprintf(big, (size_t)n + 1, fmt, ap);
 	va_end(ap);
-	b->wpos += (size_t)n;
-	return 0;
+	rc = buf_append(b, big, (size_t)n);
+	free(big);
+	return rc;
 }
 
 void

@@ -24,7 +24,7 @@ log_set_ident(const char *ident)
 	log_ident = ident;
 }
 
-static void
+static void __attribute__((format(printf, 2, 0)))
 log_vwrite(const char *lvl, const char *fmt, va_list ap, const char *suffix)
 {
 	char line[2048];
@@ -44,7 +44,9 @@ log_vwrite(const char *lvl, const char *fmt, va_list ap, const char *suffix)
 	if (rc > 0)
 		n += (size_t)rc < sizeof(line) - n ? (size_t)rc
 						   : sizeof(line) - n - 1;
-	if (suffix != NULL) {
+	/* Room for ": " and at least one byte of suffix (GCC's
+	   -Wformat-truncation at -O2 rejects a region of 1 byte). */
+	if (suffix != NULL && n + 3 < sizeof(line)) {
 		rc = snprintf(line + n, sizeof(line) - n, ": %s", suffix);
 		if (rc > 0)
 			n += (size_t)rc < sizeof(line) - n

@@ -16,7 +16,8 @@ typedef void pool_done_fn(void *arg);
    Owned by the caller; pool_free() joins the threads. */
 struct pool *pool_new(struct ev *ev, unsigned nthreads);
 /* Finish queued work, join the workers, run pending done callbacks,
-   set *pp = NULL. */
+   set *pp = NULL.  Work submitted by those callbacks runs right there,
+   on the calling thread (the workers are gone). */
 void pool_free(struct pool **pp);
 /* Queue work.  Never fails (out of memory aborts).  Thread-safe. */
 void pool_submit(struct pool *p, pool_work_fn *work, pool_done_fn *done,
