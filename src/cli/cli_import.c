@@ -76,15 +76,7 @@ import_one(struct import_ctx *x, const uint8_t *data, size_t n,
 	d.sender = sender;
 	d.blob = b;
 	d.internaldate = date;
-	d.envelope = info.envelope;
-	d.bodystructure = info.bodystructure;
-	d.body = info.body;
-	d.hdr_subject = info.subject;
-	d.hdr_from = info.from;
-	d.hdr_to = info.to;
-	d.hdr_cc = info.cc;
-	d.hdr_message_id = info.message_id;
-	d.hdr_date = info.date;
+	store_delivery_summary(&d, &info);
 	d.accounts = &x->account;
 	d.n_accounts = 1;
 	d.mailbox = x->mailbox;

@@ -79,15 +79,7 @@ smtp_notify_store(struct smtp_session *s, struct smtp_notify_job *j,
 	j->d.sender = "";
 	j->d.blob = b;
 	j->d.internaldate = time(NULL);
-	j->d.envelope = j->info.envelope;
-	j->d.bodystructure = j->info.bodystructure;
-	j->d.body = j->info.body;
-	j->d.hdr_subject = j->info.subject;
-	j->d.hdr_from = j->info.from;
-	j->d.hdr_to = j->info.to;
-	j->d.hdr_cc = j->info.cc;
-	j->d.hdr_message_id = j->info.message_id;
-	j->d.hdr_date = j->info.date;
+	store_delivery_summary(&j->d, &j->info);
 	store_deliver(s->srv->store, &j->d, smtp_notify_done, j);
 }
 

@@ -357,15 +357,7 @@ smtp_tx_finish(struct smtp_session *s, bool bare)
 	j->d.blob = tx->blob;
 	tx->blob = NULL; /* the store owns it now */
 	j->d.internaldate = time(NULL);
-	j->d.envelope = j->info.envelope;
-	j->d.bodystructure = j->info.bodystructure;
-	j->d.body = j->info.body;
-	j->d.hdr_subject = j->info.subject;
-	j->d.hdr_from = j->info.from;
-	j->d.hdr_to = j->info.to;
-	j->d.hdr_cc = j->info.cc;
-	j->d.hdr_message_id = j->info.message_id;
-	j->d.hdr_date = j->info.date;
+	store_delivery_summary(&j->d, &j->info);
 	j->d.accounts = j->accounts;
 	j->d.n_accounts = na;
 	j->d.remote = j->remote;

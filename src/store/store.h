@@ -9,6 +9,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+struct mime_msg_info;
 struct pool;
 struct store;
 struct store_blob;
@@ -153,6 +154,10 @@ struct store_delivery {
    strings it points to must stay valid until done() (the blob is owned
    by the store from the call on). */
 typedef void store_done_fn(void *arg, int ok, const char *error);
+/* Point d's parsed fields (envelope .. hdr_date) at what the MIME summary
+   m computed; m must outlive the delivery. */
+void store_delivery_summary(struct store_delivery *d,
+			    const struct mime_msg_info *m);
 void store_deliver(struct store *s, struct store_delivery *d,
 		   store_done_fn *done, void *arg);
 

@@ -8,6 +8,7 @@
 #include <time.h>
 #include <unistd.h>
 #include "log.h"
+#include "mime/mime_summary.h"
 #include "pool.h"
 #include "xalloc.h"
 
@@ -412,6 +413,20 @@ store_commit_main(void *arg)
 	pthread_mutex_unlock(&s->mu);
 	free(jobs);
 	return NULL;
+}
+
+void
+store_delivery_summary(struct store_delivery *d, const struct mime_msg_info *m)
+{
+	d->envelope = m->envelope;
+	d->bodystructure = m->bodystructure;
+	d->body = m->body;
+	d->hdr_subject = m->subject;
+	d->hdr_from = m->from;
+	d->hdr_to = m->to;
+	d->hdr_cc = m->cc;
+	d->hdr_message_id = m->message_id;
+	d->hdr_date = m->date;
 }
 
 int
