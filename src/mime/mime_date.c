@@ -94,9 +94,12 @@ mime_date_days(int64_t y, int m, int d)
 
 static const char mime_months[] = "janfebmaraprmayjunjulaugsepoctnovdec";
 
-/* RFC 5322 4.3 obs-zone, in minutes east of UTC. */
-static bool
-mime_date_obs_zone(const char *w, int *min_r)
+/* RFC 5322 4.3 obs-zone, in minutes east of UTC.  Every alphabetic
+   zone is accepted: the military letters (their sign was defined
+   backwards in RFC 822) and other names whose meaning is not known
+   "SHOULD be considered equivalent to -0000", i.e. UTC. */
+static int
+mime_date_obs_zone(const char *w)
 {
 	static const struct {
 		const char *name;
@@ -106,19 +109,22 @@ mime_date_obs_zone(const char *w, int *min_r)
 		     {"mdt", -6}, {"pst", -8}, {"pdt", -7}};
 	size_t i;
 
-	for (i = 0; i < sizeof(zones) / sizeof(zones[0]); i++) {
-		if (strcasecmp(w, zones[i].name) == 0) {
-			*min_r = zones[i].hours * 60;
-			return true;
-		}
-	}
-	/* Military zones: their sign was defined backwards in RFC 822,
-	   so RFC 5322 4.3 says to treat them as -0000. */
-	if (strlen(w) == 1 && (w[0] | 0x20) != 'j') {
-		*min_r = 0;
-		return true;
-	}
-	return false;
+	for (i = 0; i < sizeof(zones) / sizeof(zones[0]); i++)
+		if (strcasecmp(w, zones[i].name) == 0)
+			return zones[i].hours * 60;
+	return 0;
+}
+
+/* Days in month m (1-12) of proleptic Gregorian year y. */
+static int
+mime_date_month_days(int64_t y, int m)
+{
+	static const int days[] = {31, 28, 31, 30, 31, 30,
+				   31, 31, 30, 31, 30, 31};
+
+	if (m == 2 && y % 4 == 0 && (y % 100 != 0 || y % 400 == 0))
+		return 29;
+	return days[m - 1];
 }
 
 int
@@ -152,12 +158,14 @@ mime_date_parse(const char *s, size_t n, int64_t *t_r)
 	mon = (int)((m - mime_months) / 3) + 1;
 	mime_date_char(&c, '-');
 	nd = mime_date_num(&c, 9, &year);
-	if (nd == 0)
-		return -1;
+	if (nd == 0 || (c.p < c.end && *c.p >= '0' && *c.p <= '9'))
+		return -1; /* no year, or one past 999999999 */
 	if (nd <= 2)
 		year += year < 50 ? 2000 : 1900;
 	else if (nd == 3)
 		year += 1900;
+	if (day > mime_date_month_days(year, mon))
+		return -1; /* 31 Apr, 29 Feb 2023 */
 	if (mime_date_num(&c, 2, &hh) == 0 || hh > 23 || !mime_date_char(&c, ':') ||
 	    mime_date_num(&c, 2, &mm) == 0 || mm > 59)
 		return -1;
@@ -172,9 +180,9 @@ mime_date_parse(const char *s, size_t n, int64_t *t_r)
 			return -1;
 		zone = sign * (z / 100 * 60 + z % 100);
 	} else if (c.p < c.end) {
-		if (mime_date_word(&c, w, sizeof(w)) == 0 ||
-		    !mime_date_obs_zone(w, &zone))
+		if (mime_date_word(&c, w, sizeof(w)) == 0)
 			return -1;
+		zone = mime_date_obs_zone(w);
 	}
 	/* Trailing garbage after a complete date is tolerated. */
 	*t_r = mime_date_days(year, mon, day) * 86400 + hh * 3600 + mm * 60 +

@@ -370,23 +370,25 @@ mime_charset_iconv(const char *charset, const unsigned char *in, size_t n,
 	iconv_t cd = iconv_open("UTF-8", charset);
 	char *ip = (char *)(uintptr_t)in;
 	size_t il = n;
+	struct buf tmp;
 
 	if (cd == (iconv_t)-1)
 		return -1;
+	buf_init(&tmp, 0);
 	while (il > 0) {
 		size_t room = il * 4 + 16, ol = room;
-		char *o0 = (char *)buf_reserve(out, room), *op = o0;
+		char *o0 = (char *)buf_reserve(&tmp, room), *op = o0;
 		size_t rc;
 
 		if (o0 == NULL)
 			break;
 		rc = iconv(cd, &ip, &il, &op, &ol);
 
-		buf_commit(out, room - ol);
+		buf_commit(&tmp, room - ol);
 		if (rc != (size_t)-1 || errno == E2BIG)
 			continue;
 		/* EILSEQ or EINVAL (truncated sequence): replace one byte */
-		buf_append(out, mime_replacement, 3);
+		buf_append(&tmp, mime_replacement, 3);
 		ip++;
 		il--;
 		iconv(cd, NULL, NULL, NULL, NULL);
@@ -397,9 +399,15 @@ mime_charset_iconv(const char *charset, const unsigned char *in, size_t n,
 		size_t ol = sizeof(tail);
 
 		if (iconv(cd, NULL, NULL, &op, &ol) != (size_t)-1)
-			buf_append(out, tail, sizeof(tail) - ol);
+			buf_append(&tmp, tail, sizeof(tail) - ol);
 	}
 	iconv_close(cd);
+	/* glibc lets code points past U+10FFFF through (e.g. F4 90 80 80
+	   from a "UTF-8" spelled so that the built-in list misses it, or
+	   from UCS-4): the output is checked like any other UTF-8. */
+	if (buf_len(&tmp) > 0)
+		mime_utf8_copy(buf_rptr(&tmp), buf_len(&tmp), out);
+	buf_deinit(&tmp);
 	return 0;
 }
 
@@ -433,14 +441,33 @@ mime_charset_to_utf8(const char *charset, const void *in, size_t n,
 	return mime_charset_iconv(charset, p, n, out);
 }
 
+/* The first "ab" in p[0..n), or NULL.  (memchr based: unlike memmem it
+   reads no further than the match, which keeps sanitizer builds, whose
+   memmem checks the whole haystack, linear too.) */
+static const char *
+mime_find_pair(const char *p, size_t n, char a, char b)
+{
+	const char *end = p + n;
+
+	while (end - p >= 2 && (p = memchr(p, a, (size_t)(end - p) - 1))) {
+		if (p[1] == b)
+			return p;
+		p++;
+	}
+	return NULL;
+}
+
 /* One encoded-word at s[0..n) (RFC 2047 2): on success the charset
    (without "*lang") goes to cs, the decoded bytes are appended to
-   raw and the word's length is returned; 0 if s does not start one. */
+   raw and the word's length is returned; 0 if s does not start one;
+   MIME_2047_NO_END if no "?=" follows the encoded text, which means no
+   later "=?" can start a word either (its text starts no earlier). */
+#define MIME_2047_NO_END ((size_t)-1)
 static size_t
 mime_2047_word(const char *s, size_t n, char *cs, size_t cs_size,
 	       struct buf *raw)
 {
-	const char *q, *text, *end;
+	const char *q, *text, *end, *star;
 	size_t cslen, i;
 	char enc;
 
@@ -453,17 +480,9 @@ mime_2047_word(const char *s, size_t n, char *cs, size_t cs_size,
 	enc = (char)(q[1] | 0x20);
 	if (enc != 'b' && enc != 'q')
 		return 0;
-	text = q + 3;
-	end = memmem(text, n - (size_t)(text - s), "?=", 2);
-	if (end == NULL)
-		return 0;
 	/* RFC 2231 5: "charset*language" */
-	{
-		const char *star = memchr(s + 2, '*', cslen);
-
-		if (star != NULL)
-			cslen = (size_t)(star - (s + 2));
-	}
+	if ((star = memchr(s + 2, '*', cslen)) != NULL)
+		cslen = (size_t)(star - (s + 2));
 	if (cslen == 0 || cslen >= cs_size)
 		return 0;
 	for (i = 0; i < cslen; i++) {
@@ -472,6 +491,12 @@ mime_2047_word(const char *s, size_t n, char *cs, size_t cs_size,
 		if (c <= ' ' || c >= 0x7f || c == '(' || c == ')' || c == '"')
 			return 0;
 	}
+	/* Only now look for the end: every check above is cheap, so each
+	   byte is scanned by a failing search at most once. */
+	text = q + 3;
+	end = mime_find_pair(text, n - (size_t)(text - s), '?', '=');
+	if (end == NULL)
+		return MIME_2047_NO_END;
 	memcpy(cs, s + 2, cslen);
 	cs[cslen] = '\0';
 	if (enc == 'b') {
@@ -551,7 +576,7 @@ mime_2047_decode(const char *in, size_t n, struct buf *out)
 	buf_init(&raw, 0);
 	buf_init(&word, 0);
 	for (;;) {
-		const char *j = memmem(in + from, n - from, "=?", 2);
+		const char *j = mime_find_pair(in + from, n - from, '=', '?');
 		size_t at, wlen;
 		bool join;
 
@@ -560,13 +585,16 @@ mime_2047_decode(const char *in, size_t n, struct buf *out)
 		at = (size_t)(j - in);
 		buf_reset(&word);
 		wlen = mime_2047_word(in + at, n - at, cs, sizeof(cs), &word);
+		if (wlen == MIME_2047_NO_END)
+			break;
 		if (wlen == 0) {
 			from = at + 1;
 			continue;
 		}
 		/* RFC 2047 6.2: whitespace between adjacent words goes. */
 		join = after_word && mime_all_wsp(in + i, at - i);
-		if (!mime_charset_known(cs)) {
+		/* pend_cs, when set, names a charset already found known */
+		if (strcasecmp(cs, pend_cs) != 0 && !mime_charset_known(cs)) {
 			/* keep a word we cannot convert as it was written */
 			mime_2047_flush(&raw, pend_cs, out);
 			mime_utf8_copy((const unsigned char *)in + i,
@@ -581,7 +609,10 @@ mime_2047_decode(const char *in, size_t n, struct buf *out)
 					    at - i, out);
 				memcpy(pend_cs, cs, sizeof(cs));
 			}
-			buf_append(&raw, buf_rptr(&word), buf_len(&word));
+			/* (an empty word may hold no memory) */
+			if (buf_len(&word) > 0)
+				buf_append(&raw, buf_rptr(&word),
+					   buf_len(&word));
 			after_word = true;
 		}
 		i = from = at + wlen;

@@ -99,6 +99,15 @@ mime_lower_dup(struct arena *a, const char *s, size_t n)
 	return d;
 }
 
+/* The bytes of b as a string in a (an empty buf may hold no memory). */
+static char *
+mime_buf_strdup(struct arena *a, const struct buf *b)
+{
+	if (buf_len(b) == 0)
+		return arena_strdup(a, "");
+	return arena_strndup(a, (const char *)buf_rptr(b), buf_len(b));
+}
+
 /* A parameter as written, before RFC 2231 sections are joined. */
 struct mime_raw_param {
 	const char *name;
@@ -135,17 +144,22 @@ mime_lex_value(struct mime_lex *l)
 		buf_append(&b, t, n);
 	}
 	s = xmalloc(buf_len(&b) + 1);
-	memcpy(s, buf_rptr(&b), buf_len(&b));
+	if (buf_len(&b) > 0) /* else b may hold no memory */
+		memcpy(s, buf_rptr(&b), buf_len(&b));
 	s[buf_len(&b)] = '\0';
 	buf_deinit(&b);
 	return s;
 }
 
-/* Split "name*N*" into base name, section and star. */
+/* Split "name*N*" into base name, section and star.  A name whose "*"
+   is not one of those forms (RFC 2231 7: attribute-char excludes "*")
+   is kept whole as a plain name, so "name*x" cannot stand in for
+   "name". */
 static void
 mime_raw_param_name(struct mime_raw_param *rp, const char *t, size_t n)
 {
-	const char *st = memchr(t, '*', n);
+	const char *st = memchr(t, '*', n), *end = t + n, *d;
+	int sec = 0;
 
 	rp->name = t;
 	rp->name_len = n;
@@ -153,23 +167,21 @@ mime_raw_param_name(struct mime_raw_param *rp, const char *t, size_t n)
 	rp->star = false;
 	if (st == NULL)
 		return;
-	rp->name_len = (size_t)(st - t);
-	if (t + n - 1 == st) { /* name* */
+	if (st + 1 == end) { /* name* */
+		rp->name_len = (size_t)(st - t);
 		rp->star = true;
 		return;
 	}
-	if (st[1] >= '0' && st[1] <= '9') {
-		const char *d = st + 1;
-		int sec = 0;
-
-		while (d < t + n && *d >= '0' && *d <= '9' && sec < 100000)
-			sec = sec * 10 + (*d++ - '0');
-		rp->section = sec;
-		if (d < t + n && *d == '*')
-			rp->star = ++d == t + n;
-		if (d != t + n) /* junk after the section number */
-			rp->name_len = n;
-	}
+	for (d = st + 1; d < end && *d >= '0' && *d <= '9' && sec < 100000; d++)
+		sec = sec * 10 + (*d - '0');
+	if (d == st + 1)
+		return; /* no section number */
+	if (d + 1 == end && *d == '*')
+		rp->star = true;
+	else if (d != end)
+		return; /* junk after the section number */
+	rp->name_len = (size_t)(st - t);
+	rp->section = sec;
 }
 
 /* RFC 2231 7: attribute-char, which need no percent-encoding. */
@@ -280,7 +292,7 @@ mime_param_join(struct mime_raw_param *raw, size_t nraw, size_t i,
 		if (out->language == NULL)
 			out->language = arena_strdup(a, "");
 	}
-	out->value = arena_strndup(a, (const char *)buf_rptr(&b), buf_len(&b));
+	out->value = mime_buf_strdup(a, &b);
 	buf_deinit(&b);
 }
 
@@ -333,6 +345,8 @@ mime_content_parse(const char *v, size_t n, bool with_subtype,
 			continue;
 		l.p++;
 		mime_raw_param_name(&raw[nraw], pn, pl);
+		if (raw[nraw].name_len == 0) /* "*=", "*0=": no name */
+			continue;
 		raw[nraw].value = mime_lex_value(&l);
 		nraw++;
 	}
@@ -381,6 +395,7 @@ mime_param_decode(const struct mime_param *p, struct arena *a)
 	struct buf raw, out;
 	const char *s;
 	char *res;
+	size_t i;
 
 	buf_init(&raw, 0);
 	buf_init(&out, 0);
@@ -396,14 +411,24 @@ mime_param_decode(const struct mime_param *p, struct arena *a)
 			}
 			buf_append(&raw, &c, 1);
 		}
-		if (mime_charset_to_utf8(p->charset, buf_rptr(&raw),
+		if (buf_len(&raw) > 0 &&
+		    mime_charset_to_utf8(p->charset, buf_rptr(&raw),
 					 buf_len(&raw), &out) < 0)
 			mime_charset_to_utf8("utf-8", buf_rptr(&raw),
 					     buf_len(&raw), &out);
 	} else {
 		mime_2047_decode(p->value, strlen(p->value), &out);
 	}
-	res = arena_strndup(a, (const char *)buf_rptr(&out), buf_len(&out));
+	/* The result is a C string: a NUL ("%00", "=00", or one a charset
+	   such as UTF-16 made) would cut it short, so it shows as U+FFFD. */
+	buf_reset(&raw);
+	for (i = 0; i < buf_len(&out); i++) {
+		if (buf_rptr(&out)[i] == '\0')
+			buf_append_str(&raw, "\xef\xbf\xbd");
+		else
+			buf_append(&raw, buf_rptr(&out) + i, 1);
+	}
+	res = mime_buf_strdup(a, &raw);
 	buf_deinit(&raw);
 	buf_deinit(&out);
 	return res;

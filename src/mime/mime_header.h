@@ -23,7 +23,9 @@ char *mime_header_value(struct arena *a, const char *in, size_t n);
    sections percent-encoded where needed, and charset/language are set
    (possibly ""). */
 struct mime_param {
-	char *name; /* lower-case, without "*" or "*N" */
+	/* lower-case, without "*" or "*N"; a name whose "*" is in none of
+	   the RFC 2231 forms (e.g. "name*x") is kept whole */
+	char *name;
 	char *value;
 	char *charset, *language;
 	bool extended;
@@ -42,16 +44,20 @@ struct mime_content {
    Content-Type syntax ("type/subtype").  Returns 0, or -1 if the type
    is missing or invalid: then type and subtype are NULL and no
    parameters are kept (RFC 2045 5.2: the caller uses its default).
-   Parameters beyond MIME_PARAMS_MAX are ignored; the first of two
-   parameters with one name wins. */
+   Parameters beyond MIME_PARAMS_MAX, sections numbered
+   MIME_PARAM_SECTIONS_MAX or more and parameters without a name ("*=")
+   are ignored.  Of several parameters with one name, RFC 2231 sections
+   (joined from 0 up to the first gap) win over "name*=", which wins
+   over "name="; otherwise the first wins. */
 int mime_content_parse(const char *v, size_t n, bool with_subtype,
 		       struct arena *a, struct mime_content *r);
 /* The parameter called name (lower-case), or NULL. */
 const struct mime_param *mime_content_param(const struct mime_content *c,
 					    const char *name);
 /* The value of p as UTF-8 in a: extended values are percent-decoded and
-   converted from their charset (RFC 2231 4), plain ones have RFC 2047
-   words decoded (common practice for file names). */
+   converted from their charset (RFC 2231 4; an unknown one is taken as
+   UTF-8), plain ones have RFC 2047 words decoded (common practice for
+   file names).  Invalid bytes and NULs become U+FFFD. */
 char *mime_param_decode(const struct mime_param *p, struct arena *a);
 
 #endif
