@@ -19,7 +19,9 @@ void buf_init(struct buf *b, size_t max);
 /* Free the memory; the buf is empty and reusable afterwards. */
 void buf_deinit(struct buf *b);
 
-/* Unread bytes and a pointer to them, valid until the next write to b. */
+/* Unread bytes and a pointer to them, valid until the next write to b.
+   Never NULL (an unallocated buf points at a static empty string), so
+   callers may pass it to memcpy()/memchr() with length 0. */
 static inline size_t
 buf_len(const struct buf *b)
 {
@@ -28,7 +30,7 @@ buf_len(const struct buf *b)
 static inline const uint8_t *
 buf_rptr(const struct buf *b)
 {
-	return b->data + b->rpos;
+	return b->data != NULL ? b->data + b->rpos : (const uint8_t *)"";
 }
 
 /* Append n bytes.  Returns 0, or -1 if that would pass max (nothing is
