@@ -9,10 +9,11 @@
 #   SERVER=smtp-sink bench/idle.sh     the same against Postfix's smtp-sink (checks the tool)
 #   KEEP=1 bench/idle.sh               keep the temp dir (config, log) afterwards
 # It starts a fresh buzon (`buzon init` in a temp dir, one SMTP listener on a free
-# loopback port, [limits] connections_per_ip = 20000 and connections = 20000 + 100),
-# raises RLIMIT_NOFILE to 65536 or else the hard limit (inherited by buzon and the client), opens the
-# connections with bench/idle_conns.py and prints VmHWM/VmRSS of the server before and
-# after, and KiB per connection. The greet delay is left at buzon's default.
+# loopback port, [limits] connections_per_ip = 20000 and connections = N + 100),
+# raises RLIMIT_NOFILE to 65536 or else to the hard limit (inherited by buzon and the
+# client), opens the connections with bench/idle_conns.py and prints the server's
+# VmHWM/VmRSS before and after, and KiB per connection against the 64 KiB target.
+# The greet delay is left at buzon's default.
 
 set -euo pipefail
 
@@ -72,8 +73,8 @@ smtp-sink)
 	;;
 *) die "SERVER must be buzon or smtp-sink" ;;
 esac
-# Connections made by wait_port are gone; let the server notice before "before".
-sleep 0.5
+# idle_conns.py runs one warm-up session and waits for the server to settle
+# before it reads the baseline.
 
 args=(--pid "$PID" --port "$PORT" -n "$N" --sources "$SOURCES")
 [ -z "$NO_EHLO" ] || args+=(--no-ehlo)

@@ -3,13 +3,16 @@
 # SPDX-License-Identifier: MIT
 #
 # Usage: bench/idle_conns.py --pid PID --port PORT [-n 10000] [--no-ehlo]
-#            [--sources 1] [--window 500] [--hold 0] [--timeout 120]
-# Each connection reads the 220 greeting, sends EHLO and reads the 250 reply (unless
-# --no-ehlo), then stays idle. With every connection idle, it reads VmHWM and VmRSS from
-# /proc/PID/status, compares them with the values read before the first connection, and
-# prints KiB per connection. --sources K binds the client side to 127.0.0.1..127.0.0.K in
-# turn (more ephemeral ports). --window bounds connections not yet idle (the listen backlog
-# is finite). --hold S keeps the connections open S more seconds before closing them.
+#            [--sources 1] [--window 500] [--hold 0] [--timeout 120] [--target-kib 64]
+# After one warm-up session (greeting, EHLO, QUIT), once the server's threads and RSS hold
+# still, it reads the baseline from /proc/PID/status. Each connection then reads the 220
+# greeting, sends EHLO and reads the 250 reply (unless --no-ehlo), and stays idle. With
+# every connection idle, it reads VmHWM and VmRSS again and prints KiB per connection,
+# (peak RSS - baseline RSS) / N, against --target-kib (user-space memory only: kernel
+# socket buffers are not in RSS). --sources K binds the client side to 127.0.0.1..127.0.0.K
+# in turn (more ephemeral ports). --window bounds connections not yet idle (the listen
+# backlog is finite). --hold S keeps the connections open S more seconds before closing
+# them. Exits 1 if a connection failed or closed early, not for a missed target.
 # Needs RLIMIT_NOFILE above N (the caller runs `ulimit -n 65536`).
 
 import argparse
@@ -49,6 +52,32 @@ def reply_done(buf):
         start = end + 2
 
 
+def warm_up(args):
+    """Run one whole session (greeting, EHLO, QUIT) so that whatever the server sets
+    up lazily is counted in the baseline, wait until its thread count and RSS hold
+    still for a second (or 15 s pass), and return proc_status() then."""
+    with socket.create_connection((args.host, args.port), timeout=30) as s:
+        buf = b""
+        for cmd in (None, b"EHLO warmup.bench.test\r\n", b"QUIT\r\n"):
+            if cmd:
+                s.sendall(cmd)
+            while reply_done(buf) is None:
+                data = s.recv(4096)
+                if not data:
+                    sys.exit("idle_conns: warm-up session closed early")
+                buf += data
+            buf = b""
+    prev = proc_status(args.pid)
+    deadline = time.monotonic() + 15
+    while time.monotonic() < deadline:
+        time.sleep(1.0)
+        cur = proc_status(args.pid)
+        if (cur["Threads"], cur["VmRSS"]) == (prev["Threads"], prev["VmRSS"]):
+            return cur
+        prev = cur
+    return prev
+
+
 class Conn:
     __slots__ = ("sock", "state", "buf")
 
@@ -69,13 +98,14 @@ def main():
     ap.add_argument("--window", type=int, default=500)
     ap.add_argument("--hold", type=float, default=0)
     ap.add_argument("--timeout", type=float, default=120)
+    ap.add_argument("--target-kib", type=float, default=64)
     args = ap.parse_args()
 
     soft, _ = resource.getrlimit(resource.RLIMIT_NOFILE)
     if soft < args.n + 64:
         sys.exit(f"idle_conns: RLIMIT_NOFILE {soft} is below {args.n + 64}: ulimit -n")
 
-    before = proc_status(args.pid)
+    before = warm_up(args)
     sel = selectors.DefaultSelector()
     idle = []
     failed = {}
@@ -164,6 +194,15 @@ def main():
         b, a = before[key], after[key]
         per = (a - b) / n if n else float("nan")
         print(f"  {key}: {b} KiB -> {a} KiB, +{a - b} KiB, {per:.2f} KiB per connection")
+    # The figure quoted: peak RSS growth over the idle server's RSS, per
+    # connection; the peak divided by n (start-up memory included) bounds it.
+    if n:
+        per = (after["VmHWM"] - before["VmRSS"]) / n
+        bound = after["VmHWM"] / n
+        verdict = "met" if per < args.target_kib else "MISSED"
+        print(f"result: peak RSS {after['VmHWM']} KiB with {n} idle connections,"
+              f" {per:.2f} KiB per connection (peak / n: {bound:.2f} KiB);"
+              f" target < {args.target_kib:g} KiB: {verdict}")
     if args.hold > 0:
         time.sleep(args.hold)
     for c in idle:

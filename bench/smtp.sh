@@ -7,7 +7,8 @@
 #   ONLY=postfix bench/smtp.sh         Postfix only (ONLY=buzon: buzon only)
 #   REPS=5 MSGS=5000 SIZE=4096 SESSIONS="20 100" BUZON=./buzon bench/smtp.sh
 #   KEEP=1 bench/smtp.sh               keep the temp dir (logs, configs) afterwards
-#   BUZON_GREET_DELAY=0 bench/smtp.sh  set [smtp] greet_delay (default: buzon's own)
+#   BUZON_GREET_DELAY=300ms bench/smtp.sh   buzon's [smtp] greet_delay (default 0 here, as
+#                                      Postfix greets at once; "default" keeps buzon's own)
 #
 # Each measurement runs
 #   smtp-source -s S -m MSGS -l SIZE -d -f sender@bench.test -t u1@bench.test 127.0.0.1:PORT
@@ -29,12 +30,12 @@ SIZE=${SIZE:-4096}
 SESSIONS=${SESSIONS:-"20 100"}
 ONLY=${ONLY:-}
 KEEP=${KEEP:-}
-BUZON_GREET_DELAY=${BUZON_GREET_DELAY:-}
+BUZON_GREET_DELAY=${BUZON_GREET_DELAY:-0}
 POLL=${POLL:-0.02}
 TIMEOUT=${TIMEOUT:-600}
 FROM=sender@bench.test
 RCPT=u1@bench.test
-# The Postfix Maildir and buzon run as this (non-root) user.
+# Postfix's virtual(8) delivers as this (non-root) user; buzon drops to it ([server] user).
 MAILUSER=${MAILUSER:-nobody}
 
 # shellcheck source=bench/common.sh
@@ -82,7 +83,12 @@ pf_install() {
 	fi
 	echo "installing postfix from Debian..."
 	echo "postfix postfix/main_mailer_type select Local only" | debconf-set-selections
-	DEBIAN_FRONTEND=noninteractive apt-get install -y -q postfix >/dev/null
+	# Another apt may hold the dpkg lock (e.g. `make deps`): wait for it. Update
+	# the package lists only when postfix is unknown to them.
+	apt-cache show postfix >/dev/null 2>&1 || apt-get -o DPkg::Lock::Timeout=600 update -qq
+	DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 install -y -q postfix \
+		>"$TMP/apt.log" 2>&1 || die "apt-get install postfix failed: $(tail -3 "$TMP/apt.log")"
+	command -v smtp-source >/dev/null || die "postfix is installed but smtp-source is not in PATH"
 }
 
 # A private instance: its own config, queue, data and mail directories under $PF,
@@ -167,14 +173,13 @@ pf_run() {
 
 # ---------------------------------------------------------------- buzon
 
-# bz_count DIR: sets BZ_COUNT to the messages in u1's INBOX counted through
-# `buzon export`, or to "?" when export is not available.
+# bz_count DIR: sets BZ_COUNT to the number of messages in u1's INBOX, counted
+# in the mbox that `buzon export` writes to stdout (the export runs as the data
+# dir's owner, who cannot write into $TMP). Exits when the export fails.
 bz_count() {
-	if "$BUZON" -c "$1/buzon.conf" export "$RCPT" --mbox "$1.mbox" >/dev/null 2>&1; then
-		BZ_COUNT=$(grep -c '^From ' "$1.mbox" || true)
-	else
-		BZ_COUNT="?"
-	fi
+	"$BUZON" -c "$1/buzon.conf" export "$RCPT" --mbox - >"$1.mbox" 2>"$1.export.log" ||
+		die "buzon export failed: $(tail -3 "$1.export.log")"
+	BZ_COUNT=$(grep -c '^From ' "$1.mbox" || true)
 	rm -f "$1.mbox"
 }
 
@@ -182,8 +187,7 @@ bz_count() {
 bz_run() {
 	local s=$1 dir=$TMP/buzon-$2-$1 t0 t1 port
 	port=$(free_port)
-	bz_init "$dir" "$port" "${BUZON_GREET_DELAY:+[smtp]
-greet_delay = $BUZON_GREET_DELAY}"
+	bz_init "$dir" "$port" "$BZ_EXTRA"
 	bz_serve "$dir" "$port"
 	t0=$(now)
 	smtp-source -s "$s" -m "$MSGS" -l "$SIZE" -d -f "$FROM" -t "$RCPT" \
@@ -192,15 +196,32 @@ greet_delay = $BUZON_GREET_DELAY}"
 	t1=$(now)
 	bz_stop
 	bz_count "$dir"
-	if [ "$BZ_COUNT" != "?" ] && [ "$BZ_COUNT" != "$MSGS" ]; then
-		die "buzon stored $BZ_COUNT messages, expected $MSGS"
-	fi
+	[ "$BZ_COUNT" = "$MSGS" ] || die "buzon stored $BZ_COUNT messages, expected $MSGS"
 	# Keep the disk usage flat across runs.
 	[ -n "$KEEP" ] || rm -rf "$dir"
 	RUN_T=$(echo "$t1 - $t0" | bc -l)
 }
 
 # ---------------------------------------------------------------- main
+
+# Config lines added to every buzon instance (after its [listen] section).
+BZ_EXTRA="[server]
+user = $MAILUSER"
+case "$BUZON_GREET_DELAY" in
+default) ;;
+*) BZ_EXTRA+="
+[smtp]
+greet_delay = $BUZON_GREET_DELAY" ;;
+esac
+# All sessions come from 127.0.0.1: raise buzon's per-IP limit (default 200) when
+# needed. Postfix exempts $mynetworks from its per-client limits.
+# shellcheck disable=SC2086 # a list of numbers
+max_s=$(printf '%s\n' $SESSIONS | sort -n | tail -1)
+if [ "$max_s" -gt 200 ]; then
+	BZ_EXTRA+="
+[limits]
+connections_per_ip = $max_s"
+fi
 
 command -v bc >/dev/null || die "bc is needed"
 if want postfix; then
@@ -213,18 +234,16 @@ if want buzon; then
 fi
 
 echo "SMTP delivery benchmark: $MSGS messages of $SIZE bytes, sessions: $SESSIONS, $REPS reps"
-echo "host: $(nproc) CPUs, $(uname -r), filesystem of $TMP: $(df -T "$TMP" | awk 'NR == 2 { print $2 }')"
+echo "host: $(nproc) CPUs, $(uname -r), filesystem of $TMP: $(df -T "$TMP" | awk 'NR == 2 { print $2 }')," \
+	"load average $(cut -d' ' -f1-3 /proc/loadavg)"
 if want postfix; then
 	echo "postfix $(postconf -h mail_version) on 127.0.0.1:$PF_PORT: virtual(8) Maildir," \
 		"in_flow_delay=$(postconf -c "$PF/etc" -h in_flow_delay)," \
 		"virtual concurrency=$(postconf -c "$PF/etc" -h default_destination_concurrency_limit)"
 fi
 if want buzon; then
-	if [ -n "$BUZON_GREET_DELAY" ]; then
-		echo "buzon $BUZON: [smtp] greet_delay = $BUZON_GREET_DELAY (set by this script)"
-	else
-		echo "buzon $BUZON: default config ([smtp] greet_delay at its default)"
-	fi
+	echo "$("$BUZON" --version 2>&1 | head -1) ($BUZON), set by this script:" \
+		"$(printf '%s' "$BZ_EXTRA" | grep -v '^\[' | paste -sd, - | sed "s/,/, /g")"
 fi
 echo
 
@@ -252,7 +271,7 @@ for rep in $(seq 1 "$REPS"); do
 done
 
 echo
-echo "medians (messages/s, higher is better):"
+echo "medians (messages/s, higher is better; load average now $(cut -d' ' -f1-3 /proc/loadavg)):"
 for s in $SESSIONS; do
 	line="  -s $(printf '%-3s' "$s")"
 	pm=''

@@ -1,10 +1,8 @@
 /* store_bench.c: deliveries per second through store_deliver() (server
    mode, group commit) with a fixed number of deliveries in flight.
-   Build by hand from the repository root:
-     cc -O2 -std=gnu17 -D_GNU_SOURCE -Isrc -iquote src/lib \
-	-o build/store_bench bench/store_bench.c src/store/\*.c \
-	src/lib/{arena,log,xalloc,ev,pool}.c -lsqlite3 -lpthread
-   Run: build/store_bench DIR [messages] [in-flight] [size] */
+   Build: make build/release/store_bench (`make bench` builds and runs it).
+   Run: build/release/store_bench DIR [messages] [in-flight] [size]
+   (DIR: an empty or absent data dir; the store is created there). */
 /* SPDX-License-Identifier: MIT */
 #include <stdio.h>
 #include <stdlib.h>
@@ -54,6 +52,10 @@ bench_start_one(struct bench *b)
 	struct submit *sub = calloc(1, sizeof(*sub));
 	const char *err;
 
+	if (sub == NULL) {
+		perror("calloc");
+		exit(1);
+	}
 	sub->b = b;
 	sub->d.sender = "bench@remote.test";
 	sub->d.blob = store_blob_new(b->s, &err);
@@ -63,8 +65,12 @@ bench_start_one(struct bench *b)
 	}
 	/* Written in SMTP-sized pieces, as a session would. */
 	for (size_t off = 0; off < b->size; off += 1000)
-		store_blob_write(sub->d.blob, b->body + off,
-				 b->size - off < 1000 ? b->size - off : 1000);
+		if (store_blob_write(sub->d.blob, b->body + off,
+				     b->size - off < 1000 ? b->size - off
+							  : 1000) < 0) {
+			fprintf(stderr, "store_blob_write failed\n");
+			exit(1);
+		}
 	sub->d.accounts = &b->account;
 	sub->d.n_accounts = 1;
 	b->started++;
@@ -100,7 +106,14 @@ main(int argc, char **argv)
 	b.total = argc > 2 ? atoi(argv[2]) : 5000;
 	inflight = argc > 3 ? atoi(argv[3]) : 20;
 	b.size = argc > 4 ? (size_t)atol(argv[4]) : 4096;
-	body = malloc(b.size);
+	if (b.total < 1 || inflight < 1 || b.size < 1) {
+		fprintf(stderr, "messages, in-flight and size must be > 0\n");
+		return 2;
+	}
+	if ((body = malloc(b.size)) == NULL) {
+		perror("malloc");
+		return 1;
+	}
 	for (size_t k = 0; k < b.size; k++)
 		body[k] = (k % 78 == 77) ? '\n' : (char)('a' + k % 26);
 	b.body = body;
@@ -111,9 +124,11 @@ main(int argc, char **argv)
 		fprintf(stderr, "store_open: %s\n", err);
 		return 1;
 	}
-	store_account_add(b.s, "bench@x.test", "", &err);
-	if (store_account_get(b.s, "bench@x.test", &a, &err) != 1)
+	if (store_account_add(b.s, "bench@x.test", "", &err) < 0 ||
+	    store_account_get(b.s, "bench@x.test", &a, &err) != 1) {
+		fprintf(stderr, "account bench@x.test: %s\n", err);
 		return 1;
+	}
 	b.account = a.id;
 	store_account_clear(&a);
 	t0 = now_s();
