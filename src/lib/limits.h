@@ -38,9 +38,44 @@
 #define SMTP_RECEIVED_MAX 100
 /* BDAT chunk announced size ceiling is the message size limit. */
 
+/* SMTP client (relay).  RFC 5321 4.5.3.1.5 limits a reply line to 512
+   octets with CRLF; real servers send longer ones (long EHLO AUTH lists,
+   verbose 5xx texts), so the reply parser accepts up to 2048 (Postfix's
+   line limit) and a reply of at most 100 lines; more is a bad reply. */
+#define SMTP_REPLY_LINE_MAX 2048
+#define SMTP_REPLY_LINES_MAX 100
+/* RFC 5321 4.5.3.2: client timeouts per phase.  EHLO, STARTTLS, AUTH,
+   RSET and QUIT have none in the RFC; they get the command default. */
+#define SMTP_CLIENT_TIMEOUT_GREETING_MS (5u * 60 * 1000)  /* 4.5.3.2.1 */
+#define SMTP_CLIENT_TIMEOUT_MAIL_MS (5u * 60 * 1000)      /* 4.5.3.2.2 */
+#define SMTP_CLIENT_TIMEOUT_RCPT_MS (5u * 60 * 1000)      /* 4.5.3.2.3 */
+#define SMTP_CLIENT_TIMEOUT_DATA_INIT_MS (2u * 60 * 1000) /* 4.5.3.2.4 */
+#define SMTP_CLIENT_TIMEOUT_DATA_BLOCK_MS (3u * 60 * 1000) /* 4.5.3.2.5 */
+#define SMTP_CLIENT_TIMEOUT_DATA_TERM_MS (10u * 60 * 1000) /* 4.5.3.2.6 */
+#define SMTP_CLIENT_TIMEOUT_CMD_MS (5u * 60 * 1000)
+
 /* POP3 (RFC 2449 4: 255 octets per command line). */
 #define POP3_CMD_LINE_MAX 255
+/* RFC 1939 3: the autologout timer is at least 10 minutes. */
 #define POP3_IDLE_TIMEOUT_MS (10u * 60 * 1000)
+/* A SASL continuation line (RFC 5034 4 sets no limit of its own; the
+   same bound as SMTP AUTH). */
+#define POP3_AUTH_LINE_MAX 12288
+/* Bad or refused commands before the session is closed. */
+#define POP3_ERRORS_MAX 20
+/* Failed logins in one session before it is closed. */
+#define POP3_AUTH_FAILURES_MAX 3
+/* Socket input buffered per session (commands are short; a full buffer
+   pauses reading while a reply is being sent). */
+#define POP3_IN_BUF_MAX (16u * 1024)
+/* RETR/TOP stream a message file: read it in chunks of this size, keep at
+   most POP3_OUT_HIGH bytes queued on the connection, and send at most
+   POP3_SEND_BUDGET bytes per loop turn before letting others run. */
+#define POP3_READ_CHUNK (64u * 1024)
+#define POP3_OUT_HIGH (256u * 1024)
+#define POP3_SEND_BUDGET (1024u * 1024)
+/* RFC 1939 7: the APOP shared secret. */
+#define POP3_APOP_SECRET_MAX 256
 
 /* IMAP (RFC 9051 6.2.2 autologout: at least 30 minutes). */
 #define IMAP_IDLE_TIMEOUT_MS (30u * 60 * 1000)
@@ -59,6 +94,17 @@
    continuation sections accepted per parameter. */
 #define MIME_PARAMS_MAX 64
 #define MIME_PARAM_SECTIONS_MAX 100
+
+/* DNS routing of outbound mail (src/dns).  MX records considered per
+   domain: real domains have a handful; this bounds the work one answer
+   can cause. */
+#define DNS_MX_RRS_MAX 256
+/* MX hosts kept per route after ordering (Postfix tries 5 addresses). */
+#define DNS_MX_HOSTS_MAX 16
+/* Addresses kept per host and per family (A, AAAA). */
+#define DNS_HOST_ADDRS_MAX 16
+/* Deadline of one MX lookup, address lookups included. */
+#define DNS_LOOKUP_TIMEOUT_MS (30u * 1000)
 
 /* Connections. */
 #define CONN_MAX_DEFAULT 20000
@@ -108,5 +154,27 @@
 
 /* Worker threads for blocking work. */
 #define POOL_THREADS_DEFAULT 4
+
+/* DKIM (RFC 6376, RFC 8463). */
+/* RSA keys: RFC 8301 3.2 requires at least 1024 bits and recommends 2048
+   (longer keys no longer fit a DNS TXT record comfortably). */
+#define DKIM_RSA_BITS 2048
+/* Keys (selectors) kept per domain in data_dir/dkim/DOMAIN/. */
+#define DKIM_KEYS_PER_DOMAIN_MAX 16
+/* RFC 6376 3.1: a selector is a dot-separated list of DNS labels; we keep
+   ours to one label (RFC 1035 2.3.4: 63 octets). */
+#define DKIM_SELECTOR_MAX 63
+/* Header field instances named in one h= tag (RFC 6376 5.4.2 lets a
+   signer list one name many times; a message with more instances of the
+   signed fields than this is refused rather than signed in part). */
+#define DKIM_SIGNED_FIELDS_MAX 128
+/* Fold the DKIM-Signature field at this width (RFC 5322 2.1.1 SHOULD
+   78 octets per line, CRLF excluded). */
+#define DKIM_FOLD_WIDTH 78
+/* RFC 1035 3.3.14: one TXT character-string holds at most 255 octets;
+   `buzon dns` splits longer values (RFC 6376 3.6.2.2 joins them). */
+#define DNS_TXT_STRING_MAX 255
+/* TTL printed by `buzon dns`. */
+#define DNS_TTL_DEFAULT 3600
 
 #endif
