@@ -34,6 +34,12 @@ bool auth_verify_password(const char *hash, const char *password);
 int auth_sasl_plain_decode(const char *b64, size_t len, char **authzid,
 			   char **authcid, char **passwd);
 
+/* One SASL response line (RFC 4954 4, RFC 5034 4: strict base64, len
+   bytes) decoded into a malloc'd NUL-terminated string owned by the
+   caller (explicit_bzero it if it is a password).  Returns NULL for
+   invalid base64, a decoded NUL, or more than max decoded bytes.  Pure. */
+char *auth_sasl_b64_string(const char *line, size_t len, size_t max);
+
 /* Failed-login throttling.  Tracks at most AUTH_FAIL_TRACK_MAX client
    addresses (the one whose last failure is oldest is evicted first); an
    address quiet for AUTH_FAIL_FORGET_MS is forgotten.  Loop thread only.

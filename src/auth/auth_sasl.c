@@ -53,3 +53,22 @@ out:
 	free(raw);
 	return rc;
 }
+
+char *
+auth_sasl_b64_string(const char *line, size_t len, size_t max)
+{
+	uint8_t *out;
+	ssize_t n;
+
+	if (len > BASE64_ENCODED_LEN(max))
+		return NULL;
+	out = xmalloc(BASE64_DECODED_MAX(len) + 1);
+	n = base64_decode(line, len, out);
+	if (n < 0 || (size_t)n > max || memchr(out, '\0', (size_t)n) != NULL) {
+		explicit_bzero(out, BASE64_DECODED_MAX(len) + 1);
+		free(out);
+		return NULL;
+	}
+	out[n] = '\0';
+	return (char *)out;
+}

@@ -20,6 +20,7 @@
 #include "listener.h"
 #include "log.h"
 #include "pool.h"
+#include "pop3/pop3_server.h"
 #include "priv.h"
 #include "smtp/smtp_server.h"
 #include "store/store.h"
@@ -38,13 +39,16 @@ static bool
 serve_supported(enum listen_kind k)
 {
 	return k == LISTEN_SMTP || k == LISTEN_SUBMISSION ||
-	       k == LISTEN_SUBMISSIONS;
+	       k == LISTEN_SUBMISSIONS || k == LISTEN_POP3 ||
+	       k == LISTEN_POP3S;
 }
 
 struct serve {
 	struct smtp_server srv;
+	struct pop3_server pop3;
 	struct listener *listeners[LISTEN__COUNT];
 	struct smtp_listen_arg args[LISTEN__COUNT];
+	struct pop3_listen_arg pop3_args[LISTEN__COUNT];
 	unsigned max_total, max_per_ip;
 	const char *config_path;
 	int sigfd;
@@ -86,12 +90,14 @@ serve_reload(struct serve *sv)
 	if ((tls = serve_tls(cfg)) != NULL) {
 		SSL_CTX_free(sv->srv.tls); /* sessions hold their own refs */
 		sv->srv.tls = tls;
+		sv->pop3.tls = tls;
 	}
 	log_set_level(cfg->log_level);
 	sv->max_total = cfg->connections;
 	sv->max_per_ip = cfg->connections_per_ip;
 	config_free(&sv->srv.cfg);
 	sv->srv.cfg = cfg;
+	sv->pop3.cfg = cfg;
 	log_info("reloaded %s", sv->config_path);
 }
 
@@ -110,12 +116,25 @@ serve_on_grace(struct ev *ev, void *arg)
 {
 	struct serve *sv = arg;
 
-	log_info("shutdown: closing %u connections", sv->srv.sessions);
+	log_info("shutdown: closing %u connections",
+		 sv->srv.sessions + sv->pop3.sessions);
 	smtp_server_abort(&sv->srv);
+	pop3_server_abort(&sv->pop3);
 	ev_add_timer(ev, SERVE_SHUTDOWN_GRACE_MS, serve_on_deadline, sv);
 }
 
-/* Stop accepting, say 421 to every session, and leave the loop once the
+/* Every service has stopped and its last session is gone: leave. */
+static void
+serve_on_idle(void *arg)
+{
+	struct serve *sv = arg;
+
+	if (sv->srv.shutting_down && sv->srv.sessions == 0 &&
+	    sv->pop3.shutting_down && sv->pop3.sessions == 0)
+		ev_stop(sv->srv.ev);
+}
+
+/* Stop accepting, say 421 (SMTP) or -ERR (POP3) to every session, and leave the loop once the
    last one is gone (deliveries in flight are acknowledged first). */
 static void
 serve_shutdown(struct serve *sv)
@@ -127,6 +146,7 @@ serve_shutdown(struct serve *sv)
 			listener_stop(sv->listeners[k]);
 	ev_add_timer(sv->srv.ev, SERVE_SHUTDOWN_GRACE_MS, serve_on_grace, sv);
 	smtp_server_shutdown(&sv->srv);
+	pop3_server_shutdown(&sv->pop3);
 }
 
 static void
@@ -290,6 +310,16 @@ cli_serve(const char *config_path, int argc, char **argv)
 		goto out_listeners;
 	}
 	sv.srv.limiter = auth_limiter_new();
+	sv.srv.on_idle = serve_on_idle;
+	sv.srv.idle_arg = &sv;
+	sv.pop3.cfg = cfg;
+	sv.pop3.ev = ev;
+	sv.pop3.pool = sv.srv.pool;
+	sv.pop3.store = sv.srv.store;
+	sv.pop3.tls = sv.srv.tls;
+	sv.pop3.limiter = sv.srv.limiter;
+	sv.pop3.on_idle = serve_on_idle;
+	sv.pop3.idle_arg = &sv;
 	sv.max_total = cfg->connections;
 	sv.max_per_ip = cfg->connections_per_ip;
 	lim.max_total = &sv.max_total;
@@ -299,10 +329,17 @@ cli_serve(const char *config_path, int argc, char **argv)
 		if (sv.listeners[k] == NULL)
 			continue;
 		sv.args[k].srv = &sv.srv;
-		sv.args[k].kind = k;
-		sv.args[k].listener = sv.listeners[k];
-		listener_start(sv.listeners[k], ev, &lim, smtp_server_accept,
-			       smtp_server_refuse, &sv.args[k]);
+		sv.pop3_args[k].srv = &sv.pop3;
+		sv.args[k].kind = sv.pop3_args[k].kind = k;
+		sv.args[k].listener = sv.pop3_args[k].listener = sv.listeners[k];
+		if (k == LISTEN_POP3 || k == LISTEN_POP3S)
+			listener_start(sv.listeners[k], ev, &lim,
+				       pop3_server_accept, pop3_server_refuse,
+				       &sv.pop3_args[k]);
+		else
+			listener_start(sv.listeners[k], ev, &lim,
+				       smtp_server_accept, smtp_server_refuse,
+				       &sv.args[k]);
 		log_info("listening %s=%s", config_listen_name(k),
 			 cfg->listen[k]);
 	}

@@ -315,6 +315,29 @@ config_set(struct config *cfg, const char *dir, const char *section,
 		}
 		return "unknown key";
 	}
+	if (strcmp(section, "pop3") == 0) {
+		if (strcmp(key, "plaintext_auth") == 0) {
+			/* RFC 2595 2.2 / RFC 8314: passwords only over TLS
+			   unless the operator opts in for loopback. */
+			if (strcmp(val, "no") == 0)
+				cfg->pop3_plaintext_auth = CONFIG_PLAIN_NO;
+			else if (strcmp(val, "loopback") == 0)
+				cfg->pop3_plaintext_auth = CONFIG_PLAIN_LOOPBACK;
+			else
+				return "expected no or loopback";
+			return NULL;
+		}
+		if (strcmp(key, "idle_timeout") == 0) {
+			/* RFC 1939 3: at least 10 minutes, but tests and
+			   small hosts may want shorter. */
+			if (config_parse_duration(val, &n) < 0 || n < 1000)
+				return "expected a duration of "
+				       "at least 1s";
+			cfg->pop3_idle_timeout_ms = n;
+			return NULL;
+		}
+		return "unknown key";
+	}
 	if (strcmp(section, "limits") == 0) {
 		if (strcmp(key, "connections") == 0) {
 			if (config_parse_size(val, &n) < 0 || n == 0 ||
@@ -351,7 +374,7 @@ config_trim(char *s)
 }
 
 static const char *const config_sections[] = {
-    "listen", "tls", "server", "log", "smtp", "limits", NULL,
+    "listen", "tls", "server", "log", "smtp", "pop3", "limits", NULL,
 };
 
 struct config *
@@ -390,6 +413,8 @@ config_load(const char *path, char **error_r)
 	cfg->smtp_greet_delay_ms = 300;
 	cfg->smtp_idle_timeout_ms = SMTP_IDLE_TIMEOUT_MS;
 	cfg->smtp_recipient_delimiter = '+';
+	cfg->pop3_plaintext_auth = CONFIG_PLAIN_NO;
+	cfg->pop3_idle_timeout_ms = POP3_IDLE_TIMEOUT_MS;
 	cfg->connections = CONN_MAX_DEFAULT;
 	cfg->connections_per_ip = CONN_PER_IP_MAX_DEFAULT;
 	cfg->workers = POOL_THREADS_DEFAULT;

@@ -22,6 +22,12 @@ enum listen_kind {
 	LISTEN__COUNT
 };
 
+/* Where passwords may be sent without TLS ([pop3] plaintext_auth). */
+enum config_plaintext {
+	CONFIG_PLAIN_NO,       /* never: STLS first */
+	CONFIG_PLAIN_LOOPBACK, /* from 127.0.0.0/8 and ::1 */
+};
+
 /* Config key name of a listener ("smtp", "submission", ...). */
 const char *config_listen_name(enum listen_kind k);
 
@@ -41,6 +47,9 @@ struct config {
 	uint64_t smtp_greet_delay_ms; /* MX listener only */
 	uint64_t smtp_idle_timeout_ms;
 	char smtp_recipient_delimiter; /* '\0' = plus-addressing off */
+	/* [pop3] */
+	enum config_plaintext pop3_plaintext_auth; /* default: no */
+	uint64_t pop3_idle_timeout_ms;
 	/* [limits] */
 	unsigned connections, connections_per_ip;
 	unsigned workers; /* [server] workers: worker threads */

@@ -696,6 +696,24 @@ conn_start_tls(struct conn *c, SSL_CTX *ctx)
 	return 0;
 }
 
+int
+conn_start_tls_after_flush(struct conn *c, SSL_CTX *ctx)
+{
+	conn_pause(c);
+	conn_uncork(c);
+	switch (conn_flush_now(c)) {
+	case 0:
+		if (conn_start_tls(c, ctx) < 0)
+			conn_close(c);
+		return 0;
+	case 1:
+		return 1;
+	default:
+		conn_close(c);
+		return 0;
+	}
+}
+
 void
 conn_pause(struct conn *c)
 {

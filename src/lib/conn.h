@@ -118,6 +118,12 @@ void conn_uncork(struct conn *c);
    it from CONN_DRAINED or after conn_flush_now() returned 0.  Reports
    CONN_TLS_READY or CONN_ERROR.  Returns 0 or -1. */
 int conn_start_tls(struct conn *c, SSL_CTX *ctx);
+/* After the reply that announces TLS (STARTTLS/STLS): stop reading,
+   send the queued output and start the handshake once it is out.
+   Returns 0 if the handshake started (or the conn failed and was closed:
+   CONN_ERROR or nothing follows), 1 if output is still pending: the
+   caller must call conn_start_tls() on CONN_DRAINED. */
+int conn_start_tls_after_flush(struct conn *c, SSL_CTX *ctx);
 /* Try to write all pending output now; 0 when empty, 1 if some remains,
    -1 on error. */
 int conn_flush_now(struct conn *c);

@@ -2,30 +2,20 @@
 /* SPDX-License-Identifier: MIT */
 #include "smtp/smtp_session.h"
 
-#include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
 #include "auth/auth.h"
+#include "auth/auth_login.h"
 #include "base64.h"
 #include "conn.h"
 #include "ev.h"
 #include "limits.h"
 #include "log.h"
-#include "pool.h"
-#include "store/store.h"
 #include "xalloc.h"
 
 enum { SMTP_AUTH_PLAIN = 1, SMTP_AUTH_LOGIN = 2 };
-
-struct smtp_auth_job {
-	struct smtp_session *s;
-	char *user;   /* full address, lowercased */
-	char *passwd; /* wiped after use */
-	bool ok;
-	int64_t account_id;
-};
 
 static void
 smtp_auth_reset(struct smtp_session *s)
@@ -39,38 +29,6 @@ smtp_auth_reset(struct smtp_session *s)
 	}
 	if (s->mode == SMTP_MODE_AUTH)
 		s->mode = SMTP_MODE_CMD;
-}
-
-static void
-smtp_auth_job_free(struct smtp_auth_job *j)
-{
-	free(j->user);
-	if (j->passwd != NULL) {
-		explicit_bzero(j->passwd, strlen(j->passwd));
-		free(j->passwd);
-	}
-	free(j);
-}
-
-/* Worker thread: the hash is slow by design; keep it off the loop. */
-static void
-smtp_auth_work(void *arg)
-{
-	struct smtp_auth_job *j = arg;
-	struct store_account a;
-	const char *error;
-
-	memset(&a, 0, sizeof(a));
-	if (store_account_get(j->s->srv->store, j->user, &a, &error) == 1) {
-		j->ok = auth_verify_password(a.pwhash, j->passwd);
-		j->account_id = a.id;
-	} else {
-		/* Same cost for unknown users: no timing oracle. */
-		auth_verify_password(NULL, j->passwd);
-		j->ok = false;
-	}
-	store_account_clear(&a);
-	explicit_bzero(j->passwd, strlen(j->passwd));
 }
 
 static void
@@ -97,21 +55,20 @@ smtp_auth_fail_reply(struct ev *ev, void *arg)
 }
 
 static void
-smtp_auth_done(void *arg)
+smtp_auth_done(void *arg, enum auth_login_result result, int64_t account_id,
+	       const char *user)
 {
-	struct smtp_auth_job *j = arg;
-	struct smtp_session *s = j->s;
+	struct smtp_session *s = arg;
 	uint64_t delay;
 
 	if (s->gone) {
 		smtp_session_job_done(s);
-		smtp_auth_job_free(j);
 		return;
 	}
-	if (j->ok) {
+	if (result == AUTH_LOGIN_OK) {
 		smtp_session_job_done(s);
-		s->auth_user = arena_strdup(s->arena, j->user);
-		s->auth_account = j->account_id;
+		s->auth_user = arena_strdup(s->arena, user);
+		s->auth_account = account_id;
 		auth_limiter_success(s->srv->limiter, s->peer_ip);
 		log_info("%016llx smtp login user=%s ip=%s",
 			 (unsigned long long)s->id, s->auth_user, s->peer_ip);
@@ -121,16 +78,14 @@ smtp_auth_done(void *arg)
 				   "Authentication successful");
 			conn_uncork(s->c);
 		}
-		smtp_auth_job_free(j);
 		smtp_session_resume(s);
 		return;
 	}
 	/* Keep the session busy (pending) across the delay. */
 	log_info("%016llx smtp login failed user=%s ip=%s",
-		 (unsigned long long)s->id, j->user, s->peer_ip);
+		 (unsigned long long)s->id, user, s->peer_ip);
 	delay = auth_limiter_fail(s->srv->limiter, s->peer_ip,
 				  ev_now_ms(s->srv->ev));
-	smtp_auth_job_free(j);
 	s->timer = ev_add_timer(s->srv->ev, delay, smtp_auth_fail_reply, s);
 }
 
@@ -138,24 +93,10 @@ smtp_auth_done(void *arg)
 static void
 smtp_auth_verify(struct smtp_session *s, char *user, char *passwd)
 {
-	struct smtp_auth_job *j = xzalloc(sizeof(*j));
-	char *p;
-
 	smtp_auth_reset(s);
-	/* A bare user name means the first local domain. */
-	if (strchr(user, '@') == NULL) {
-		char *full = xasprintf("%s@%s", user, s->srv->cfg->domains[0]);
-
-		free(user);
-		user = full;
-	}
-	for (p = user; *p != '\0'; p++)
-		*p = (char)tolower((unsigned char)*p);
-	j->s = s;
-	j->user = user;
-	j->passwd = passwd;
 	smtp_session_busy(s);
-	pool_submit(s->srv->pool, smtp_auth_work, smtp_auth_done, j);
+	auth_login_check(s->srv->pool, s->srv->store, s->srv->cfg->domains[0],
+			 user, passwd, NULL, smtp_auth_done, s);
 }
 
 static void
@@ -164,26 +105,6 @@ smtp_auth_malformed(struct smtp_session *s)
 	smtp_auth_reset(s);
 	smtp_reply(s, 501, "5.5.2", "Malformed authentication data");
 	smtp_session_error(s);
-}
-
-/* Decode a base64 line of at most max bytes into a new string.  Returns
-   NULL when it is not valid base64 or holds a NUL. */
-static char *
-smtp_auth_b64(const char *line, size_t len, size_t max)
-{
-	uint8_t *out;
-	ssize_t n;
-
-	if (len > BASE64_ENCODED_LEN(max))
-		return NULL;
-	out = xmalloc(BASE64_DECODED_MAX(len) + 1);
-	n = base64_decode(line, len, out);
-	if (n < 0 || memchr(out, '\0', (size_t)n) != NULL) {
-		free(out);
-		return NULL;
-	}
-	out[n] = '\0';
-	return (char *)out;
 }
 
 static void
@@ -228,10 +149,10 @@ smtp_auth_line(struct smtp_session *s, const char *line, size_t len)
 		smtp_auth_plain(s, line, len);
 		return;
 	}
-	if ((v = smtp_auth_b64(line, len,
-			       s->auth_step == 0 ? AUTH_USER_MAX
-						 : AUTH_PASSWORD_MAX)) ==
-	    NULL) {
+	v = auth_sasl_b64_string(line, len,
+				 s->auth_step == 0 ? AUTH_USER_MAX
+						   : AUTH_PASSWORD_MAX);
+	if (v == NULL) {
 		smtp_auth_malformed(s);
 		return;
 	}

@@ -168,21 +168,11 @@ smtp_cmd_starttls(struct smtp_session *s, const struct smtp_cmd *cmd)
 	s->state = SMTP_ST_INIT;
 	s->helo = NULL;
 	s->mode = SMTP_MODE_BUSY;
-	conn_pause(s->c);
-	conn_uncork(s->c);
-	switch (conn_flush_now(s->c)) {
-	case 0:
-		if (conn_start_tls(s->c, s->srv->tls) < 0)
-			conn_close(s->c);
-		break;
-	case 1:
-		s->starttls_pending = true; /* on CONN_DRAINED */
-		break;
-	default:
-		conn_close(s->c);
-		break;
-	}
+	/* on CONN_DRAINED if the reply is not out yet */
+	s->starttls_pending =
+	    conn_start_tls_after_flush(s->c, s->srv->tls) == 1;
 }
+
 
 static void
 smtp_tx_new(struct smtp_session *s)

@@ -27,6 +27,10 @@ struct smtp_server {
 	unsigned sessions;
 	struct smtp_session *session_list; /* every live session */
 	bool shutting_down;
+	/* Called (loop thread) when shutting down and the last session is
+	   gone; NULL: ev_stop(ev). */
+	void (*on_idle)(void *arg);
+	void *idle_arg;
 };
 
 /* Accept callback for the listeners of kind LISTEN_SMTP, LISTEN_SUBMISSION
@@ -43,7 +47,7 @@ void smtp_server_refuse(int fd, void *arg);
 /* Begin a graceful stop (the listeners must be stopped already): every
    session is told "421 4.3.2" and closed; one waiting for the store gets
    its reply first, so an accepted message is always acknowledged.  When
-   the last session is gone, ev_stop(srv->ev).  Loop thread only. */
+   the last session is gone, on_idle (or ev_stop(srv->ev)).  Loop thread only. */
 void smtp_server_shutdown(struct smtp_server *srv);
 /* The grace period is over: close every connection now, unflushed. */
 void smtp_server_abort(struct smtp_server *srv);

@@ -134,6 +134,16 @@ smtp_session_error(struct smtp_session *s)
 
 /* ---- lifecycle ---- */
 
+/* Shutting down and the last session is gone. */
+static void
+smtp_server_idle(struct smtp_server *srv)
+{
+	if (srv->on_idle != NULL)
+		srv->on_idle(srv->idle_arg);
+	else
+		ev_stop(srv->ev);
+}
+
 void
 smtp_session_reset_tx(struct smtp_session *s)
 {
@@ -161,7 +171,7 @@ smtp_session_free(struct smtp_session *s)
 	if (s->next != NULL)
 		s->next->prev = s->prev;
 	if (--s->srv->sessions == 0 && s->srv->shutting_down)
-		ev_stop(s->srv->ev);
+		smtp_server_idle(s->srv);
 	free(s);
 }
 
@@ -304,7 +314,7 @@ smtp_server_shutdown(struct smtp_server *srv)
 
 	srv->shutting_down = true;
 	if (srv->sessions == 0) {
-		ev_stop(srv->ev);
+		smtp_server_idle(srv);
 		return;
 	}
 	for (s = srv->session_list; s != NULL; s = s->next) {

@@ -182,6 +182,39 @@ int store_mailbox_foreach(struct store *s, const char *address,
 			  int (*fn)(const struct store_message *m, void *arg),
 			  void *arg, const char **error_r);
 
+/* ---- POP3 maildrop (store_pop3.c) and expunge (store_expunge.c) ---- */
+
+struct store_pop3_msg {
+	uint32_t uid;
+	uint64_t size;	 /* octets of the message file (CRLF line ends) */
+	char *blob_path; /* absolute path of the message file, owned */
+};
+struct store_pop3_box {
+	int64_t mailbox_id;
+	uint32_t uidvalidity;
+	struct store_pop3_msg *msgs; /* in UID order, owned */
+	size_t n;
+};
+/* Snapshot the INBOX of account_id (RFC 1939 8: the maildrop as it is at
+   login; later deliveries are not in it) in one read transaction.  Fills
+   *box (free with store_pop3_box_free).  Returns 1, 0 if the account has
+   no INBOX (box empty), -1 on error (*error_r).  Thread-safe; may block
+   (run it on the pool). */
+int store_pop3_snapshot(struct store *s, int64_t account_id,
+			struct store_pop3_box *box, const char **error_r);
+/* Free what the snapshot owns and zero *box. */
+void store_pop3_box_free(struct store_pop3_box *box);
+
+/* Remove the messages with these uids from mailbox_id in one durable
+   transaction: the copies go, each expunge is recorded with one new
+   modseq (RFC 7162 CONDSTORE/QRESYNC see it), message rows no longer
+   referenced are deleted and their files unlinked after the commit.
+   UIDs already gone are skipped.  Returns the number removed (>= 0) once
+   the commit is on stable storage, or -1 (*error_r; nothing removed).
+   Thread-safe; blocks (run it on the pool). */
+int store_expunge(struct store *s, int64_t mailbox_id, const uint32_t *uids,
+		  size_t n, const char **error_r);
+
 /* Number of entries in the outbound queue (tests and `queue list`). */
 int store_queue_count(struct store *s, const char **error_r);
 

@@ -66,7 +66,11 @@ SANITIZER_MARKS = (b"ERROR: AddressSanitizer", b"ERROR: LeakSanitizer",
 class Server:
     """One buzon instance in its own directory (config + data)."""
 
-    def __init__(self, tmpdir, name="buzon", smtp_extra="", extra=""):
+    def __init__(self, tmpdir, name="buzon", smtp_extra="", extra="",
+                 pop3=False, pop3_extra=""):
+        """pop3=True adds the pop3 (STLS) and pop3s (implicit TLS)
+        listeners and a [pop3] section holding pop3_extra, and start()
+        waits for them too."""
         self.dir = str(tmpdir)
         self.name = name
         self.conf = os.path.join(self.dir, "buzon.conf")
@@ -75,9 +79,17 @@ class Server:
         self.smtp_port = free_port()
         self.sub_port = free_port()
         self.subs_port = free_port()
+        self.pop3 = pop3
+        self.pop3_port = free_port() if pop3 else None
+        self.pop3s_port = free_port() if pop3 else None
         self.proc = None
         self.starts = 0
         traversable(self.dir)
+        pop3_listen = pop3_section = ""
+        if pop3:
+            pop3_listen = (f"pop3 = 127.0.0.1:{self.pop3_port}\n"
+                           f"pop3s = 127.0.0.1:{self.pop3s_port}\n")
+            pop3_section = f"[pop3]\n{pop3_extra}\n" if pop3_extra else ""
         with open(self.conf, "w") as f:
             f.write(
                 f"""# written by tests/proto
@@ -89,13 +101,13 @@ domains = example.test other.test
 smtp = 127.0.0.1:{self.smtp_port}
 submission = 127.0.0.1:{self.sub_port}
 submissions = 127.0.0.1:{self.subs_port}
-
+{pop3_listen}
 [smtp]
 greet_delay = 300ms
 max_message_size = 10M
 max_recipients = 1000
 {smtp_extra}
-[log]
+{pop3_section}[log]
 level = info
 """
             )
@@ -122,6 +134,8 @@ level = info
         LIVE.append(self)
         deadline = time.monotonic() + timeout
         pending = [self.sub_port, self.subs_port, self.smtp_port]
+        if getattr(self, "pop3", False):  # test_cli builds Servers by hand
+            pending += [self.pop3_port, self.pop3s_port]
         while pending:
             if self.proc.poll() is not None:
                 raise AssertionError(
@@ -194,6 +208,10 @@ level = info
 
     def add_user(self, addr, password):
         self.cli("user", "add", addr, input=password + "\n")
+
+    def set_apop(self, addr, secret):
+        """Give addr an APOP secret (`buzon user passwd --apop`, stdin)."""
+        self.cli("user", "passwd", "--apop", addr, input=secret + "\n")
 
     def export(self, addr, mailbox=None):
         """Returns the list of messages (bytes, LF line ends) in addr's mailbox."""

@@ -62,6 +62,8 @@ test_config_complete(void)
 			  SMTP_MESSAGE_SIZE_DEFAULT);
 	TEST_ASSERT_INTEQ(cfg->smtp_max_recipients, SMTP_RCPT_MAX);
 	TEST_ASSERT_INTEQ(cfg->smtp_recipient_delimiter, '+');
+	TEST_ASSERT_INTEQ(cfg->pop3_plaintext_auth, CONFIG_PLAIN_NO);
+	TEST_ASSERT_INTEQ(cfg->pop3_idle_timeout_ms, POP3_IDLE_TIMEOUT_MS);
 	config_free(&cfg);
 	TEST_ASSERT(cfg == NULL);
 	unlink(path);
@@ -94,6 +96,11 @@ test_config_errors(void)
 	    {"[log]\nlevel = loud\n",
 	     "2: log.level: expected debug, info, warning or error"},
 	    {"[listen\n", "1: bad section header"},
+	    {"[pop3]\nplaintext_auth = yes\n",
+	     "2: pop3.plaintext_auth: expected no or loopback"},
+	    {"[pop3]\nidle_timeout = 10ms\n",
+	     "2: pop3.idle_timeout: expected a duration of at least 1s"},
+	    {"[pop3]\nmax = 1\n", "2: pop3.max: unknown key"},
 	};
 	size_t i;
 
@@ -159,6 +166,32 @@ test_config_values(void)
 }
 
 static void
+test_config_pop3(void)
+{
+	char *error = NULL;
+	char *path = write_conf("[listen]\npop3 = 127.0.0.1:2110\n"
+				"pop3s = [::1]:2995\n"
+				"[pop3]\nplaintext_auth = loopback\n"
+				"idle_timeout = 2m\n");
+	struct config *cfg = config_load(path, &error);
+
+	test_begin("pop3 section");
+	TEST_ASSERT(cfg != NULL);
+	if (cfg == NULL) {
+		fprintf(stderr, "%s\n", error);
+		free(error);
+		unlink(path);
+		return;
+	}
+	TEST_ASSERT_STREQ(cfg->listen[LISTEN_POP3], "127.0.0.1:2110");
+	TEST_ASSERT_STREQ(cfg->listen[LISTEN_POP3S], "[::1]:2995");
+	TEST_ASSERT_INTEQ(cfg->pop3_plaintext_auth, CONFIG_PLAIN_LOOPBACK);
+	TEST_ASSERT_INTEQ(cfg->pop3_idle_timeout_ms, 120000);
+	config_free(&cfg);
+	unlink(path);
+}
+
+static void
 test_config_missing_file(void)
 {
 	char *error = NULL;
@@ -172,4 +205,4 @@ test_config_missing_file(void)
 }
 
 TEST_MAIN(test_config_complete, test_config_errors, test_config_values,
-	  test_config_missing_file)
+	  test_config_pop3, test_config_missing_file)

@@ -1,0 +1,102 @@
+/* store_expunge.c: removing messages from a mailbox durably. */
+/* SPDX-License-Identifier: MIT */
+#include "store/store_int.h"
+#include <stdlib.h>
+
+static const char sql_modseq[] =
+    "UPDATE mailboxes SET highestmodseq = highestmodseq + 1 WHERE id = ?1"
+    " RETURNING highestmodseq";
+static const char sql_delete[] =
+    "DELETE FROM mailbox_messages WHERE mailbox_id = ?1 AND uid = ?2";
+static const char sql_record[] =
+    "INSERT OR REPLACE INTO expunged(mailbox_id, uid, modseq)"
+    " VALUES(?1, ?2, ?3)";
+
+/* Delete the copies and record them; returns the count or -1. */
+static int
+store_expunge_rows(struct store_db *db, int64_t mailbox_id,
+		   const uint32_t *uids, size_t n)
+{
+	sqlite3_stmt *st = store_db_stmt(db, sql_modseq);
+	int64_t modseq;
+	size_t i;
+	int removed = 0, rc;
+
+	if (st == NULL)
+		return -1;
+	/* RFC 7162 3.1: one operation, one new mod-sequence. */
+	sqlite3_bind_int64(st, 1, mailbox_id);
+	rc = sqlite3_step(st);
+	modseq = sqlite3_column_int64(st, 0);
+	sqlite3_reset(st);
+	if (rc != SQLITE_ROW)
+		return -1;
+	for (i = 0; i < n; i++) {
+		if ((st = store_db_stmt(db, sql_delete)) == NULL)
+			return -1;
+		sqlite3_bind_int64(st, 1, mailbox_id);
+		sqlite3_bind_int64(st, 2, uids[i]);
+		rc = sqlite3_step(st);
+		sqlite3_reset(st);
+		if (rc != SQLITE_DONE)
+			return -1;
+		if (sqlite3_changes(db->db) == 0)
+			continue; /* already gone */
+		removed++;
+		if ((st = store_db_stmt(db, sql_record)) == NULL)
+			return -1;
+		sqlite3_bind_int64(st, 1, mailbox_id);
+		sqlite3_bind_int64(st, 2, uids[i]);
+		sqlite3_bind_int64(st, 3, modseq);
+		rc = sqlite3_step(st);
+		sqlite3_reset(st);
+		if (rc != SQLITE_DONE)
+			return -1;
+	}
+	return removed;
+}
+
+int
+store_expunge(struct store *s, int64_t mailbox_id, const uint32_t *uids,
+	      size_t n, const char **error_r)
+{
+	struct store_db *db;
+	char **paths = NULL;
+	size_t n_paths = 0;
+	int removed;
+
+	if (n == 0)
+		return 0;
+	db = store_db_acquire_tx(s, true, error_r);
+	if (db == NULL)
+		return -1;
+	removed = store_expunge_rows(db, mailbox_id, uids, n);
+	if (removed < 0) {
+		store_err_db(error_r, db, "expunge");
+		goto fail;
+	}
+	if (removed == 0) {
+		store_db_rollback(db); /* nothing changed: no modseq */
+		store_db_release(s, db);
+		return 0;
+	}
+	if (store_blob_collect(db, &paths, &n_paths) < 0) {
+		store_err_db(error_r, db, "expunge");
+		goto fail;
+	}
+	/* synchronous=FULL: the commit is durable when it returns. */
+	if (store_db_commit(db) < 0) {
+		store_err_db(error_r, db, "expunge commit");
+		while (n_paths > 0)
+			free(paths[--n_paths]);
+		free(paths);
+		goto fail;
+	}
+	store_db_release(s, db);
+	store_blob_unlink_all(s, paths, n_paths);
+	return removed;
+fail:
+	store_db_rollback(db);
+	store_db_release(s, db);
+	return -1;
+}
