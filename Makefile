@@ -7,14 +7,14 @@ CC       ?= cc
 PREFIX   ?= /usr/local
 PKGS     := openssl sqlite3
 DEB_DEPS := build-essential pkg-config libssl-dev libsqlite3-dev libcrypt-dev \
-            libunbound-dev libjansson-dev clang python3-pytest swaks openssl \
+            libunbound-dev libjansson-dev clang python3-pytest python3-dkim swaks openssl \
             fetchmail
 
 WARN     := -Wall -Wextra -Wformat=2 -Wstrict-prototypes -Wmissing-prototypes \
             -Wshadow -Wvla -Werror
 CSTD     := -std=gnu17 -D_GNU_SOURCE
 INCS      = -Isrc -iquote src/lib -Itests/lib $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-LIBS      = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lcrypt -lpthread
+LIBS      = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lunbound -lcrypt -lpthread
 VERSION  := $(shell git describe --always --dirty 2>/dev/null || echo 0.1)
 
 RELEASE_CFLAGS := -O2 -g $(CSTD) $(WARN) -DBUZON_VERSION='"0.1 ($(VERSION))"'
