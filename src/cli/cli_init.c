@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "dkim/dkim_key.h"
 #include "store/store.h"
 #include "xalloc.h"
 
@@ -19,7 +20,8 @@ static const char init_usage[] =
     "usage: buzon init DIR [--domain DOMAIN] [--hostname HOST]\n"
     "\n"
     "Writes DIR/buzon.conf (listeners on 127.0.0.1: smtp 2525, submission\n"
-    "2587, submissions 2465) and creates the data directory DIR/data.\n"
+    "2587, submissions 2465, pop3 2110, pop3s 2995) and creates the data\n"
+    "directory DIR/data with DKIM keys for DOMAIN (see `buzon dns`).\n"
     "HOST defaults to this machine's name, DOMAIN to HOST.\n";
 
 int
@@ -32,6 +34,7 @@ cli_init(const char *config_path, int argc, char **argv)
 	const char *serr;
 	FILE *f;
 	int i, fd;
+	size_t k;
 
 	(void)config_path;
 	if (cli_wants_help(argc, argv)) {
@@ -88,6 +91,8 @@ cli_init(const char *config_path, int argc, char **argv)
 		"smtp        = 127.0.0.1:2525     # MX (use 0.0.0.0:25 in production)\n"
 		"submission  = 127.0.0.1:2587     # STARTTLS, AUTH required\n"
 		"submissions = 127.0.0.1:2465     # implicit TLS, AUTH required\n"
+		"pop3        = 127.0.0.1:2110     # STLS, then USER/PASS or AUTH\n"
+		"pop3s       = 127.0.0.1:2995     # implicit TLS\n"
 		"\n"
 		"[tls]                            # absent: self-signed, in data_dir/tls\n"
 		"# cert = /etc/letsencrypt/live/%s/fullchain.pem\n"
@@ -120,10 +125,19 @@ cli_init(const char *config_path, int argc, char **argv)
 		return 1;
 	}
 	store_close(&st);
+	/* DKIM keys (RFC 6376) for every domain; `buzon dns` prints them.
+	   A domain that cannot have one (a non-ASCII name, for now) is
+	   reported: the server itself works without. */
+	for (k = 0; k < cfg->n_domains; k++)
+		if (dkim_key_create_defaults(cfg->data_dir, cfg->domains[k],
+					     &serr) < 0)
+			fprintf(stderr, "buzon init: warning: no DKIM key: %s\n",
+				serr);
 	printf("wrote %s\ncreated %s\n"
 	       "next: buzon -c %s user add you@%s   (password on stdin)\n"
+	       "      buzon -c %s dns      (the DNS records to publish)\n"
 	       "      buzon -c %s serve\n",
-	       path, cfg->data_dir, path, domain, path);
+	       path, cfg->data_dir, path, domain, path, path);
 	config_free(&cfg);
 	free(path);
 	return 0;

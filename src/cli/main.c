@@ -24,6 +24,8 @@ static const char usage[] =
     "                          write a mailbox as mbox\n"
     "  import ADDRESS [MAILBOX] --mbox FILE|--maildir DIR\n"
     "                          add messages to a mailbox\n"
+    "  dns [DOMAIN...]         print the DNS records to publish (MX, SPF,\n"
+    "                          DKIM, DMARC, SRV)\n"
     "\n"
     "  -c FILE     config file (default: $BUZON_CONFIG, else ./buzon.conf)\n"
     "  --version   print the version\n"
@@ -37,6 +39,7 @@ struct cli_command {
 static const struct cli_command commands[] = {
     {"init", cli_init},	    {"serve", cli_serve},   {"user", cli_user},
     {"alias", cli_alias},   {"export", cli_export}, {"import", cli_import},
+    {"dns", cli_dns},
 };
 
 int
