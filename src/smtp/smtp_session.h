@@ -71,6 +71,7 @@ struct smtp_tx {
 	bool bdat_last;
 	bool bdat_failed;     /* a chunk was refused: rest is discarded */
 	unsigned hops;	      /* Received: fields in the message */
+	uint8_t tail[2];      /* the last two octets stored */
 	char id[17];	      /* queue id shown in 250 and Received */
 };
 

@@ -65,6 +65,12 @@ smtp_tx_emit(struct smtp_tx *tx, const void *data, size_t n)
 		return;
 	}
 	mime_summary_feed(tx->mime, data, n);
+	if (n >= 2) {
+		memcpy(tx->tail, (const uint8_t *)data + n - 2, 2);
+	} else {
+		tx->tail[0] = tx->tail[1];
+		tx->tail[1] = *(const uint8_t *)data;
+	}
 }
 
 static void
@@ -319,6 +325,11 @@ smtp_tx_finish(struct smtp_session *s, bool bare)
 	}
 	if (!tx->headers_done)
 		smtp_tx_release_headers(s);
+	/* A BDAT message may end without a line end (DATA cannot): store
+	   it with one, so that every reader (POP3 sizes and RETR framing,
+	   IMAP, the relay's <CRLF>.<CRLF>) sees whole CRLF lines. */
+	if (memcmp(tx->tail, "\r\n", 2) != 0)
+		smtp_tx_emit_str(tx, "\r\n");
 	if (tx->write_failed) {
 		log_error("%016llx smtp message write failed: %s",
 			  (unsigned long long)s->id, strerror(errno));

@@ -50,6 +50,18 @@ def test_bdat_single_last(server, c):
     check_one(server, "alice@example.test", marker, body)
 
 
+def test_bdat_without_final_crlf_is_stored_with_one(server, c):
+    """RFC 5322 allows a body to end without CRLF, but every reader wants
+    whole lines (POP3 sizes, RETR framing): the stored copy gets one."""
+    marker = uuid.uuid4().hex
+    body = b"Subject: bdat " + marker.encode() + b"\r\n\r\nno line end"
+    start_tx(c)
+    c.send(b"BDAT %d LAST\r\n" % len(body) + body)
+    r = c.reply()
+    assert (r.code, r.enh) == (250, "2.0.0"), r
+    check_one(server, "alice@example.test", marker, body + b"\r\n")
+
+
 def test_bdat_chunks_then_zero_last(server, c):
     marker = uuid.uuid4().hex
     body = body_for(marker)
