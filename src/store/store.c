@@ -555,6 +555,9 @@ store_open(const char *data_dir, struct pool *pool, const char **error_r)
 		goto fail;
 	if (pool != NULL && store_deliver_start(s, error_r) < 0)
 		goto fail;
+	/* Files released by a commit that was followed by a crash. */
+	if (pool != NULL)
+		store_blob_gc(s);
 	return s;
 fail:
 	store_free(s);

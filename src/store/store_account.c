@@ -130,8 +130,6 @@ store_account_del(struct store *s, const char *address, const char **error_r)
 	char addr[STORE_ADDRESS_MAX + 1];
 	struct store_db *db;
 	sqlite3_stmt *st;
-	char **paths = NULL;
-	size_t n_paths = 0;
 	int64_t id;
 	int rc;
 
@@ -170,21 +168,18 @@ store_account_del(struct store *s, const char *address, const char **error_r)
 	sqlite3_bind_int64(st, 1, id);
 	rc = sqlite3_step(st);
 	sqlite3_reset(st);
-	if (rc != SQLITE_DONE || store_blob_collect(db, &paths, &n_paths) < 0) {
+	if (rc != SQLITE_DONE) {
 		rc = store_err_db(error_r, db, "account del");
 		goto out;
 	}
 	if (store_db_commit(db) < 0) {
 		rc = store_err_db(error_r, db, "commit");
-		while (n_paths > 0)
-			free(paths[--n_paths]);
-		free(paths);
 		goto out;
 	}
-	/* Only after the commit: a crash in between leaves unreferenced
-	   files, never rows pointing at missing ones. */
-	store_blob_unlink_all(s, paths, n_paths);
-	rc = 1;
+	store_db_release(s, db);
+	/* Only after the commit: files of messages nobody holds now. */
+	store_blob_gc(s);
+	return 1;
 out:
 	store_db_release(s, db);
 	return rc;

@@ -192,47 +192,54 @@ store_blob_finish(struct store_job *job)
 static const char sql_unref_list[] =
     "SELECT blob FROM messages WHERE refcount <= 0";
 static const char sql_unref_delete[] =
-    "DELETE FROM messages WHERE refcount <= 0";
+    "DELETE FROM messages WHERE blob = ?1 AND refcount <= 0";
 
-int
-store_blob_collect(struct store_db *db, char ***paths_r, size_t *n_r)
+/* Two steps, each safe to cut short: the files go first, then their rows.
+   A row without its file is never visible (refcount <= 0 means no
+   mailbox holds it), and a crash between the steps leaves rows that the
+   next run finds again; an unlink that finds no file is fine. */
+void
+store_blob_gc(struct store *s)
 {
-	sqlite3_stmt *st = store_db_stmt(db, sql_unref_list);
-	char **paths = NULL;
-	size_t n = 0;
+	char path[PATH_MAX], **paths = NULL;
+	struct store_db *db;
+	sqlite3_stmt *st;
+	const char *error;
+	size_t n = 0, i;
 	int rc;
 
-	*paths_r = NULL;
-	*n_r = 0;
-	if (st == NULL)
-		return -1;
+	if ((db = store_db_acquire(s, &error)) == NULL)
+		return;
+	if ((st = store_db_stmt(db, sql_unref_list)) == NULL) {
+		store_db_release(s, db);
+		return;
+	}
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		paths = xrealloc(paths, (n + 1) * sizeof(*paths));
 		paths[n++] = xstrdup((const char *)sqlite3_column_text(st, 0));
 	}
 	sqlite3_reset(st);
-	if (rc != SQLITE_DONE || store_db_exec(db, sql_unref_delete) < 0) {
-		while (n > 0)
-			free(paths[--n]);
-		free(paths);
-		return -1;
-	}
-	*paths_r = paths;
-	*n_r = n;
-	return 0;
-}
-
-void
-store_blob_unlink_all(struct store *s, char **paths, size_t n)
-{
-	char path[PATH_MAX];
-	size_t i;
-
 	for (i = 0; i < n; i++) {
 		snprintf(path, sizeof(path), "%s/%s", s->blob_dir, paths[i]);
 		(void)unlink(path);
-		free(paths[i]);
 	}
+	if (n > 0 && store_db_begin(db) == 0) {
+		st = store_db_stmt(db, sql_unref_delete);
+		for (i = 0; st != NULL && i < n; i++) {
+			sqlite3_bind_text(st, 1, paths[i], -1, SQLITE_STATIC);
+			rc = sqlite3_step(st);
+			sqlite3_reset(st);
+			if (rc != SQLITE_DONE)
+				break;
+		}
+		if (st != NULL && i == n)
+			(void)store_db_commit(db);
+		else
+			store_db_rollback(db);
+	}
+	store_db_release(s, db);
+	for (i = 0; i < n; i++)
+		free(paths[i]);
 	free(paths);
 }
 

@@ -61,8 +61,6 @@ store_expunge(struct store *s, int64_t mailbox_id, const uint32_t *uids,
 	      size_t n, const char **error_r)
 {
 	struct store_db *db;
-	char **paths = NULL;
-	size_t n_paths = 0;
 	int removed;
 
 	if (n == 0)
@@ -80,20 +78,13 @@ store_expunge(struct store *s, int64_t mailbox_id, const uint32_t *uids,
 		store_db_release(s, db);
 		return 0;
 	}
-	if (store_blob_collect(db, &paths, &n_paths) < 0) {
-		store_err_db(error_r, db, "expunge");
-		goto fail;
-	}
 	/* synchronous=FULL: the commit is durable when it returns. */
 	if (store_db_commit(db) < 0) {
 		store_err_db(error_r, db, "expunge commit");
-		while (n_paths > 0)
-			free(paths[--n_paths]);
-		free(paths);
 		goto fail;
 	}
 	store_db_release(s, db);
-	store_blob_unlink_all(s, paths, n_paths);
+	store_blob_gc(s);
 	return removed;
 fail:
 	store_db_rollback(db);

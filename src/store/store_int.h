@@ -118,9 +118,11 @@ int store_blob_finish(struct store_job *job);
 /* Delete message rows whose refcount dropped to 0 inside the caller's
    transaction; their blob paths (relative) are returned in *paths_r
    (malloc'd array of malloc'd strings) for unlinking after commit. */
-int store_blob_collect(struct store_db *db, char ***paths_r, size_t *n_r);
-/* Unlink and free the paths from store_blob_collect(). */
-void store_blob_unlink_all(struct store *s, char **paths, size_t n);
+/* Remove the files and rows of messages no mailbox holds any more
+   (refcount <= 0).  Call after the commit that released them, and at
+   open (a crash may have come in between).  Errors are left for the
+   next call. */
+void store_blob_gc(struct store *s);
 /* Remove temp files left by a crash: those no live process holds
    locked (store_blob_new() locks each).  Called when the server starts. */
 void store_blob_sweep_tmp(struct store *s);

@@ -769,6 +769,65 @@ test_store_account_del_blobs(void)
 	tmp_dir_free(dir);
 }
 
+/* Run one writing statement on the store's database, outside the store. */
+static int
+sql_exec(const char *dir, const char *sql)
+{
+	char path[4096];
+	sqlite3 *db;
+	int rc;
+
+	snprintf(path, sizeof(path), "%s/store.db", dir);
+	if (sqlite3_open(path, &db) != SQLITE_OK) {
+		sqlite3_close(db);
+		return -1;
+	}
+	rc = sqlite3_exec(db, sql, NULL, NULL, NULL);
+	sqlite3_close(db);
+	return rc == SQLITE_OK ? 0 : -1;
+}
+
+static void
+test_store_gc_after_crash(void)
+{
+	char *dir = tmp_dir_new();
+	const char *err = NULL;
+	struct store *s = store_open(dir, NULL, &err);
+	struct done_rec r = {0};
+	struct ev *ev;
+	struct pool *pool;
+	int64_t a;
+
+	test_begin("open: files of released messages left by a crash go");
+	TEST_ASSERT(s != NULL);
+	store_account_add(s, "a@x.test", "h", &err);
+	a = account_id(s, "a@x.test");
+	deliver_one(s, "kept", &a, 1, 0, &r);
+	deliver_one(s, "released", &a, 1, 0, &r);
+	TEST_ASSERT_INTEQ(r.ok, 2);
+	store_close(&s);
+	/* An expunge committed, then the process died before unlinking:
+	   the row is at refcount 0 and its file is still there. */
+	TEST_ASSERT_INTEQ(sql_exec(dir, "DELETE FROM mailbox_messages WHERE "
+					"uid = (SELECT max(uid) FROM "
+					"mailbox_messages)"),
+			  0);
+	TEST_ASSERT_INTEQ(
+	    sql_int(dir, "SELECT count(*) FROM messages WHERE refcount <= 0"),
+	    1);
+	TEST_ASSERT_INTEQ(count_files(dir, "blobs"), 2);
+	ev = ev_new();
+	pool = pool_new(ev, 1);
+	s = store_open(dir, pool, &err);
+	TEST_ASSERT(s != NULL);
+	store_close(&s);
+	pool_free(&pool);
+	ev_free(&ev);
+	TEST_ASSERT_INTEQ(count_files(dir, "blobs"), 1);
+	TEST_ASSERT_INTEQ(sql_int(dir, "SELECT count(*) FROM messages"), 1);
+	tmp_dir_free(dir);
+}
+
 /* ---- server mode ---- */
 
 static void
@@ -850,6 +909,6 @@ test_store_server_mode(void)
 	tmp_dir_free(dir);
 }
 
-TEST_MAIN(test_store_open, test_store_accounts, test_store_aliases,
+TEST_MAIN(test_store_open, test_store_gc_after_crash, test_store_accounts, test_store_aliases,
 	  test_store_lookup, test_store_deliver_cli, test_store_deliver_fail,
 	  test_store_account_del_blobs, test_store_server_mode)
