@@ -56,17 +56,7 @@ store_step(sqlite3_stmt *st)
 int
 store_addr_taken(struct store_db *db, const char *addr)
 {
-	sqlite3_stmt *st = store_db_stmt(db, sql_addr_taken);
-	int rc;
-
-	if (st == NULL)
-		return -1;
-	sqlite3_bind_text(st, 1, addr, -1, SQLITE_STATIC);
-	rc = sqlite3_step(st);
-	sqlite3_reset(st);
-	if (rc == SQLITE_ROW)
-		return 1;
-	return rc == SQLITE_DONE ? 0 : -1;
+	return store_db_row_int(db, sql_addr_taken, addr, NULL);
 }
 
 int
@@ -142,19 +132,10 @@ store_account_del(struct store *s, const char *address, const char **error_r)
 		rc = store_err_db(error_r, db, "begin");
 		goto out;
 	}
-	st = store_db_stmt(db, sql_account_id);
-	if (st == NULL) {
-		rc = store_err_db(error_r, db, "account del");
-		goto out;
-	}
-	sqlite3_bind_text(st, 1, addr, -1, SQLITE_STATIC);
-	rc = sqlite3_step(st);
-	id = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
-	sqlite3_reset(st);
-	if (rc != SQLITE_ROW) {
-		rc = rc == SQLITE_DONE
-			 ? 0
-			 : store_err_db(error_r, db, "account del");
+	rc = store_db_row_int(db, sql_account_id, addr, &id);
+	if (rc <= 0) {
+		if (rc < 0)
+			rc = store_err_db(error_r, db, "account del");
 		goto out;
 	}
 	/* Mailboxes, their message copies and expunge records go with the

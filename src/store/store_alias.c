@@ -28,19 +28,14 @@ store_alias_target_ok(const char *t)
 	return store_address_norm(t, tmp) == 0;
 }
 
-/* Run st (one row of count) and return the count, or -1. */
+/* The number of targets of alias addr, or -1 on error. */
 static int64_t
 store_alias_count(struct store_db *db, const char *addr)
 {
-	sqlite3_stmt *st = store_db_stmt(db, sql_alias_count);
 	int64_t n = -1;
 
-	if (st == NULL)
+	if (store_db_row_int(db, sql_alias_count, addr, &n) < 0)
 		return -1;
-	sqlite3_bind_text(st, 1, addr, -1, SQLITE_STATIC);
-	if (sqlite3_step(st) == SQLITE_ROW)
-		n = sqlite3_column_int64(st, 0);
-	sqlite3_reset(st);
 	return n;
 }
 
@@ -72,16 +67,10 @@ store_alias_add(struct store *s, const char *address,
 		rc = store_err_db(error_r, db, "begin");
 		goto out;
 	}
-	st = store_db_stmt(db, sql_is_account);
-	if (st == NULL) {
-		rc = store_err_db(error_r, db, "alias add");
-		goto out;
-	}
-	sqlite3_bind_text(st, 1, addr, -1, SQLITE_STATIC);
-	rc = sqlite3_step(st);
-	sqlite3_reset(st);
-	if (rc != SQLITE_DONE) {
-		rc = rc == SQLITE_ROW ? 0 : store_err_db(error_r, db, "alias");
+	rc = store_db_row_int(db, sql_is_account, addr, NULL);
+	if (rc != 0) {
+		/* an account: 0 (not an alias); -1: error */
+		rc = rc > 0 ? 0 : store_err_db(error_r, db, "alias");
 		goto out;
 	}
 	for (i = 0; i < n; i++) {

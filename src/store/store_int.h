@@ -105,6 +105,26 @@ int store_db_get_int(struct store_db *db, const char *sql, const char *text,
 /* Bind text, NULL when s is NULL. */
 int store_db_bind_text(sqlite3_stmt *st, int i, const char *s);
 
+/* Run the one-parameter query sql (cached statement) with text bound to
+   ?1.  Returns 1 if it gave a row (its first column in *v_r, when v_r is
+   not NULL), 0 if none, -1 on error. */
+static inline int
+store_db_row_int(struct store_db *db, const char *sql, const char *text,
+		 int64_t *v_r)
+{
+	sqlite3_stmt *st = store_db_stmt(db, sql);
+	int rc;
+
+	if (st == NULL)
+		return -1;
+	sqlite3_bind_text(st, 1, text, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW && v_r != NULL)
+		*v_r = sqlite3_column_int64(st, 0);
+	sqlite3_reset(st);
+	return rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : -1;
+}
+
 /* Lowercase copy of an address into out (STORE_ADDRESS_MAX + 1 bytes).
    Returns 0, or -1 if it is empty, too long or holds spaces or control
    characters. */
