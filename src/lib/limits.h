@@ -80,6 +80,27 @@
 /* IMAP (RFC 9051 6.2.2 autologout: at least 30 minutes). */
 #define IMAP_IDLE_TIMEOUT_MS (30u * 60 * 1000)
 #define IMAP_LIST_DEPTH_MAX 32
+/* Octets of one command outside its APPEND message literals, CRLFs and
+   the literals of other commands included (Dovecot's
+   imap_max_line_length is 64 KiB).  RFC 9051 4.3 / RFC 7888 4: servers
+   may limit literals of commands other than APPEND far below message
+   size; this bound does that. */
+#define IMAP_CMD_LINE_MAX (64u * 1024)
+/* One APPEND message literal: the message size limit. */
+#define IMAP_LITERAL_MAX SMTP_MESSAGE_SIZE_DEFAULT
+/* All message literals of one (MULTIAPPEND, RFC 3502) command. */
+#define IMAP_APPEND_TOTAL_MAX (4ull * SMTP_MESSAGE_SIZE_DEFAULT)
+/* RFC 7888 5: with LITERAL- a non-synchronizing literal is at most 4096
+   octets. */
+#define IMAP_LITERAL_MINUS_MAX 4096
+/* Nesting of OR/NOT/parentheses in one SEARCH program (parsed without
+   unbounded recursion: each level costs a stack frame). */
+#define IMAP_SEARCH_DEPTH_MAX 64
+/* RFC 2971 3.3: at most 30 field/value pairs, a field at most 30 octets
+   and a value at most 1024. */
+#define IMAP_ID_PAIRS_MAX 30
+#define IMAP_ID_FIELD_MAX 30
+#define IMAP_ID_VALUE_MAX 1024
 
 /* MIME (Dovecot defaults). */
 #define MIME_DEPTH_MAX 100
@@ -154,6 +175,39 @@
 
 /* Worker threads for blocking work. */
 #define POOL_THREADS_DEFAULT 4
+
+/* Outbound queue ([queue] in buzon.conf; defaults as Postfix's
+   minimal_backoff_time / maximal_backoff_time / maximal_queue_lifetime /
+   delay_warning_time, issue 5). */
+#define QUEUE_RETRY_DEFAULT_MS (5u * 60 * 1000)
+#define QUEUE_RETRY_MAX_DEFAULT_MS (60u * 60 * 1000)
+#define QUEUE_LIFETIME_DEFAULT_MS (5ull * 24 * 3600 * 1000)
+#define QUEUE_DELAY_WARNING_DEFAULT_MS (4u * 3600 * 1000)
+/* Connections at once to one destination (Postfix: 20; a small server
+   talking to big providers does better with few). */
+#define QUEUE_CONCURRENCY_DEFAULT 4
+#define QUEUE_CONCURRENCY_MAX 100
+/* How often the runner looks at the database for due entries: also how
+   soon `buzon queue flush` (another process) takes effect. */
+#define QUEUE_POLL_MS 1000u
+/* Entries taken from the database per scan (the rest wait a scan). */
+#define QUEUE_SCAN_MAX 256
+/* Messages in flight at once across all destinations. */
+#define QUEUE_ACTIVE_MAX 1024
+/* Connect timeout per address (RFC 5321 gives none; Postfix uses 30s). */
+#define QUEUE_CONNECT_TIMEOUT_MS (30u * 1000)
+/* Message bytes read from a blob per step while sending DATA, and the
+   output level above which the runner waits for the socket to drain. */
+#define QUEUE_READ_CHUNK (64u * 1024)
+#define QUEUE_OUT_HIGH (256u * 1024)
+/* Addresses tried per destination in one attempt (every MX host's
+   addresses, RFC 5321 5.1). */
+#define QUEUE_ADDRS_MAX 32
+/* Reply text kept per recipient (last error, DSN Diagnostic-Code). */
+#define QUEUE_REPLY_MAX 512
+/* Message bytes returned in a RET=FULL bounce; larger messages are
+   returned as headers only (RFC 3461 4.3 allows truncating). */
+#define QUEUE_BOUNCE_FULL_MAX (10u * 1024 * 1024)
 
 /* DKIM (RFC 6376, RFC 8463). */
 /* RSA keys: RFC 8301 3.2 requires at least 1024 bits and recommends 2048
