@@ -8,6 +8,7 @@
 #include "imap/imap_search.h"
 #include "imap/imap_utf7.h"
 #include "limits.h"
+#include "utf8.h"
 
 int
 imap_args_mailbox(const struct imap_arg *arg, bool utf8, struct arena *a,
@@ -23,7 +24,7 @@ imap_args_mailbox(const struct imap_arg *arg, bool utf8, struct arena *a,
 	if (utf8) {
 		/* RFC 6855 3: UTF-8 as sent, no controls. */
 		for (i = 0; i < n; i += l) {
-			l = imap_utf7_utf8_len((const unsigned char *)s + i,
+			l = utf8_char_len((const unsigned char *)s + i,
 					       n - i);
 			if (l == 0 || (l == 1 && ((unsigned char)s[i] < 0x20 ||
 						  s[i] == 0x7f))) {

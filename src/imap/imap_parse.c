@@ -10,6 +10,7 @@
 #include "limits.h"
 #include "log.h"
 #include "xalloc.h"
+#include "utf8.h"
 
 const struct imap_parse_limits imap_parse_limits_default = {
     .line_max = IMAP_CMD_LINE_MAX,
@@ -468,7 +469,7 @@ imap_quoted(struct imap_parser *p, size_t *ip)
 		if (s[i] == '\0' || s[i] == '\r')
 			return "Invalid character in quoted string";
 		/* RFC 9051 9 QUOTED-CHAR admits UTF8-2/3/4. */
-		l = imap_utf7_utf8_len(s + i, n - i);
+		l = utf8_char_len(s + i, n - i);
 		if (l == 0)
 			return "Invalid UTF-8 in quoted string";
 		memcpy(out + o, s + i, l);

@@ -1,6 +1,7 @@
 /* imap_utf7.c: modified UTF-7 mailbox names (RFC 3501 5.1.3) <-> UTF-8. */
 /* SPDX-License-Identifier: MIT */
 #include "imap/imap_utf7.h"
+#include "utf8.h"
 
 #include <stdint.h>
 #include <string.h>
@@ -17,44 +18,6 @@ imap_utf7_b64_value(unsigned char c)
 	if (c == '\0' || (p = strchr(imap_utf7_b64, c)) == NULL)
 		return -1;
 	return (int)(p - imap_utf7_b64);
-}
-
-size_t
-imap_utf7_utf8_len(const unsigned char *s, size_t avail)
-{
-	unsigned char c, lo = 0x80, hi = 0xbf;
-	size_t n, i;
-
-	if (avail == 0)
-		return 0;
-	c = s[0];
-	if (c < 0x80)
-		return 1;
-	if (c >= 0xc2 && c <= 0xdf)
-		n = 2;
-	else if (c >= 0xe0 && c <= 0xef)
-		n = 3;
-	else if (c >= 0xf0 && c <= 0xf4)
-		n = 4;
-	else
-		return 0;
-	if (n > avail)
-		return 0;
-	/* RFC 3629 4: no overlongs, no surrogates, nothing past U+10FFFF. */
-	if (c == 0xe0)
-		lo = 0xa0;
-	else if (c == 0xed)
-		hi = 0x9f;
-	else if (c == 0xf0)
-		lo = 0x90;
-	else if (c == 0xf4)
-		hi = 0x8f;
-	if (s[1] < lo || s[1] > hi)
-		return 0;
-	for (i = 2; i < n; i++)
-		if (s[i] < 0x80 || s[i] > 0xbf)
-			return 0;
-	return n;
 }
 
 static size_t
@@ -210,7 +173,7 @@ imap_utf7_encode(const char *str, size_t n, struct arena *a,
 	bool shifted = false;
 
 	while (i < n) {
-		size_t l = imap_utf7_utf8_len(s + i, n - i);
+		size_t l = utf8_char_len(s + i, n - i);
 		uint32_t cp, units[2];
 		unsigned nu, k;
 

@@ -8,12 +8,6 @@
 
 #include "arena.h"
 
-/* Length (1..4) of the well-formed UTF-8 character at s, reading at
-   most avail bytes, or 0 when it is not one (overlong forms, surrogates,
-   code points past U+10FFFF, truncated sequences).  ASCII gives 1, NUL
-   included. */
-size_t imap_utf7_utf8_len(const unsigned char *s, size_t avail);
-
 /* Decode n bytes of modified UTF-7 into NUL-terminated UTF-8 in a.
    Strict (RFC 3501 5.1.3): only printable US-ASCII outside shifts; "&-"
    is "&"; a shift holds modified BASE64 ("," for "/") of UTF-16 with

@@ -6,6 +6,7 @@
 #include <strings.h>
 
 #include "mime/mime_decode.h"
+#include "utf8.h"
 
 static const char mime_replacement[] = "\xef\xbf\xbd"; /* U+FFFD */
 
@@ -289,42 +290,6 @@ mime_qp_finish(struct mime_qp *st, struct buf *out)
 	mime_qp_init(st);
 }
 
-/* Length of the valid UTF-8 sequence at p (RFC 3629 4), or 0. */
-static size_t
-mime_utf8_seq(const unsigned char *p, size_t n)
-{
-	unsigned char c = p[0];
-	size_t len, i;
-	unsigned char lo = 0x80, hi = 0xbf;
-
-	if (c < 0x80)
-		return 1;
-	if (c >= 0xc2 && c <= 0xdf)
-		len = 2;
-	else if (c >= 0xe0 && c <= 0xef)
-		len = 3;
-	else if (c >= 0xf0 && c <= 0xf4)
-		len = 4;
-	else
-		return 0;
-	if (n < len)
-		return 0;
-	if (c == 0xe0)
-		lo = 0xa0; /* overlong */
-	else if (c == 0xed)
-		hi = 0x9f; /* surrogates */
-	else if (c == 0xf0)
-		lo = 0x90; /* overlong */
-	else if (c == 0xf4)
-		hi = 0x8f; /* above U+10FFFF */
-	if (p[1] < lo || p[1] > hi)
-		return 0;
-	for (i = 2; i < len; i++)
-		if ((p[i] & 0xc0) != 0x80)
-			return 0;
-	return len;
-}
-
 /* Append in[0..n) as UTF-8, each invalid byte replaced by U+FFFD. */
 static void
 mime_utf8_copy(const unsigned char *in, size_t n, struct buf *out)
@@ -338,7 +303,7 @@ mime_utf8_copy(const unsigned char *in, size_t n, struct buf *out)
 			i++;
 			continue;
 		}
-		if ((len = mime_utf8_seq(in + i, n - i)) > 0) {
+		if ((len = utf8_char_len(in + i, n - i)) > 0) {
 			i += len;
 			continue;
 		}

@@ -10,6 +10,7 @@
 
 #include "limits.h"
 #include "log.h"
+#include "utf8.h"
 #include "xalloc.h"
 
 /* ------------------------------------------------------------------ */
@@ -234,43 +235,6 @@ smtp_parse_line(struct smtp_parser *p, struct buf *in, const char **line,
 /* ------------------------------------------------------------------ */
 /* Paths (RFC 5321 4.1.2)                                             */
 
-/* Length of the well-formed UTF-8 sequence of a non-ASCII character at
-   s (2..4), or 0.  Overlong forms, surrogates and code points past
-   U+10FFFF are refused.  Reads at most avail bytes, and never past a
-   NUL (which is no continuation byte), so SIZE_MAX is safe for strings. */
-static size_t
-smtp_utf8_len(const unsigned char *s, size_t avail)
-{
-	unsigned char c = s[0];
-	size_t n, i;
-	unsigned char lo = 0x80, hi = 0xbf;
-
-	if (c >= 0xc2 && c <= 0xdf)
-		n = 2;
-	else if (c >= 0xe0 && c <= 0xef)
-		n = 3;
-	else if (c >= 0xf0 && c <= 0xf4)
-		n = 4;
-	else
-		return 0;
-	if (n > avail)
-		return 0;
-	if (c == 0xe0)
-		lo = 0xa0;
-	else if (c == 0xed)
-		hi = 0x9f;
-	else if (c == 0xf0)
-		lo = 0x90;
-	else if (c == 0xf4)
-		hi = 0x8f;
-	if (s[1] < lo || s[1] > hi)
-		return 0;
-	for (i = 2; i < n; i++)
-		if (s[i] < 0x80 || s[i] > 0xbf)
-			return 0;
-	return n;
-}
-
 /* RFC 5321 4.1.2 atext (RFC 5322 3.2.3). */
 static bool
 smtp_is_atext(unsigned char c)
@@ -302,7 +266,7 @@ smtp_dot_string(const char *s, bool *utf8)
 			if (smtp_is_atext(*p))
 				p++;
 			else if (*p >= 0x80 &&
-				 (u = smtp_utf8_len(p, SIZE_MAX)) > 0) {
+				 (u = utf8_char_len(p, SIZE_MAX)) > 0) {
 				*utf8 = true;
 				p += u;
 			} else
@@ -343,7 +307,7 @@ smtp_quoted_string(const char *s, bool *utf8, char *out, size_t *outlen)
 				out[n] = (char)c;
 			n++;
 			p++;
-		} else if (c >= 0x80 && (u = smtp_utf8_len(p, SIZE_MAX)) > 0) {
+		} else if (c >= 0x80 && (u = utf8_char_len(p, SIZE_MAX)) > 0) {
 			*utf8 = true;
 			if (out != NULL)
 				memcpy(out + n, p, u);
@@ -374,7 +338,7 @@ smtp_domain_name(const char *s, bool *utf8)
 			if (smtp_is_alnum(*p) || *p == '-')
 				p++;
 			else if (*p >= 0x80 &&
-				 (u = smtp_utf8_len(p, SIZE_MAX)) > 0) {
+				 (u = utf8_char_len(p, SIZE_MAX)) > 0) {
 				ascii = false;
 				*utf8 = true;
 				p += u;
@@ -666,7 +630,7 @@ smtp_xtext_decode(const char *s, size_t n, struct arena *a)
 			*o++ = (char)c;
 			p++;
 		} else if (c >= 0x80 &&
-			   (u = smtp_utf8_len(p, (size_t)(end - p))) > 0) {
+			   (u = utf8_char_len(p, (size_t)(end - p))) > 0) {
 			/* RFC 6533 utf-8-addr-unitext under SMTPUTF8. */
 			memcpy(o, p, u);
 			o += u;
@@ -715,7 +679,7 @@ smtp_param_next(const char **sp, struct smtp_param *prm)
 			if (*p >= 33 && *p <= 126 && *p != '=')
 				p++;
 			else if (*p >= 0x80 &&
-				 (u = smtp_utf8_len(p, SIZE_MAX)) > 0)
+				 (u = utf8_char_len(p, SIZE_MAX)) > 0)
 				p += u;
 			else
 				break;
