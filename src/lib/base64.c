@@ -33,7 +33,7 @@ base64_encode(const void *in, size_t n, char *out)
 	return o;
 }
 
-static int
+int
 base64_value(unsigned char c)
 {
 	if (c >= 'A' && c <= 'Z')

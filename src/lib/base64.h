@@ -13,6 +13,9 @@
 /* Upper bound of bytes decoded from n characters. */
 #define BASE64_DECODED_MAX(n) ((((n) + 3) / 4) * 3)
 
+/* The value (0..63) of a character of the RFC 4648 4 alphabet, or -1
+   for any other byte ("=" included). */
+int base64_value(unsigned char c);
 /* Encode n bytes into out (which has room for BASE64_ENCODED_LEN(n) + 1);
    out is NUL-terminated.  Returns the encoded length. */
 size_t base64_encode(const void *in, size_t n, char *out);

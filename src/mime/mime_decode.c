@@ -6,26 +6,10 @@
 #include <strings.h>
 
 #include "mime/mime_decode.h"
+#include "base64.h"
 #include "utf8.h"
 
 static const char mime_replacement[] = "\xef\xbf\xbd"; /* U+FFFD */
-
-/* The base64 alphabet (RFC 4648 4) as values, -1 for anything else. */
-static inline int
-mime_b64_value(unsigned char c)
-{
-	if (c >= 'A' && c <= 'Z')
-		return c - 'A';
-	if (c >= 'a' && c <= 'z')
-		return c - 'a' + 26;
-	if (c >= '0' && c <= '9')
-		return c - '0' + 52;
-	if (c == '+')
-		return 62;
-	if (c == '/')
-		return 63;
-	return -1;
-}
 
 void
 mime_b64_init(struct mime_b64 *st)
@@ -60,7 +44,7 @@ mime_b64_decode(struct mime_b64 *st, const void *in, size_t n,
 		return;
 
 	for (; p < end; p++) {
-		int v = mime_b64_value(*p);
+		int v = base64_value(*p);
 
 		if (v < 0) {
 			/* RFC 2045 6.8: '=' pads the end of a quantum; other
