@@ -123,15 +123,20 @@ install: buzon
 	install -m 0644 doc/buzon.8 $(DESTDIR)$(PREFIX)/share/man/man8/buzon.8
 	sed 's|@PREFIX@|$(PREFIX)|g' doc/buzon.service > $(DESTDIR)/lib/systemd/system/buzon.service
 
-# Benchmarks, not part of `make test` (as root on Debian; installs Postfix if missing):
-# SMTP throughput vs Postfix, memory per idle connection, store deliveries/s.
-bench: buzon build/release/store_bench
+# Benchmarks, not part of `make test` (as root on Debian; installs Postfix, Dovecot if missing):
+# SMTP throughput vs Postfix, POP3 vs Dovecot, memory per idle connection, store deliveries/s.
+bench: buzon build/release/store_bench build/release/pop3_load
 	bash bench/smtp.sh
+	bash bench/pop3.sh
 	bash bench/idle.sh
 	@d=$$(mktemp -d); build/release/store_bench "$$d" 5000 20 4096; rc=$$?; rm -rf "$$d"; exit $$rc
 
 build/release/store_bench: bench/store_bench.c build/release/libbuzon.a
 	$(CC) $(RELEASE_CFLAGS) $(INCS) -o $@ $< build/release/libbuzon.a $(LIBS)
+
+build/release/pop3_load: bench/pop3_load.c
+	@mkdir -p $(dir $@)
+	$(CC) $(RELEASE_CFLAGS) -o $@ $< -lpthread
 
 format:
 	clang-format -i $(SRC) $(wildcard src/*/*.h) $(UNIT_SRC) $(FUZZ_SRC)
