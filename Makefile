@@ -39,12 +39,19 @@ ASAN_OBJ := $(LIB_SRC:%.c=build/asan/%.o)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=build/asan/unit/%)
 FUZZ_BIN := $(FUZZ_SRC:tests/fuzz/%.c=build/asan/fuzz/%)
 
-.PHONY: all test unit fuzz-replay proto fuzz deps run install clean format \
+.PHONY: all test unit fuzz-replay proto fuzz deps run install clean format FORCE \
         check-format tidy valgrind-test bench
 all: buzon
 
 buzon: build/release/libbuzon.a build/release/src/cli/main.o
 	$(CC) $(RELEASE_CFLAGS) -o $@ build/release/src/cli/main.o build/release/libbuzon.a $(LIBS)
+
+# main.o embeds $(VERSION): rebuild it whenever `git describe` changes.
+build/release/version.stamp: FORCE
+	@mkdir -p $(dir $@)
+	@echo '$(VERSION)' | cmp -s - $@ || echo '$(VERSION)' > $@
+build/release/src/cli/main.o: build/release/version.stamp
+FORCE:
 
 build/release/libbuzon.a: $(REL_OBJ)
 	@rm -f $@; ar rcs $@ $^
