@@ -17,6 +17,7 @@ int cli_alias(const char *config_path, int argc, char **argv);
 int cli_export(const char *config_path, int argc, char **argv);
 int cli_import(const char *config_path, int argc, char **argv);
 int cli_dns(const char *config_path, int argc, char **argv);
+int cli_queue(const char *config_path, int argc, char **argv);
 
 /* Load the config or print "FILE:LINE: reason" and return NULL. */
 struct config *cli_load_config(const char *path);

@@ -22,6 +22,7 @@
 #include "pool.h"
 #include "pop3/pop3_server.h"
 #include "priv.h"
+#include "queue/queue.h"
 #include "smtp/smtp_server.h"
 #include "store/store.h"
 #include "tls.h"
@@ -49,6 +50,7 @@ struct serve {
 	struct listener *listeners[LISTEN__COUNT];
 	struct smtp_listen_arg args[LISTEN__COUNT];
 	struct pop3_listen_arg pop3_args[LISTEN__COUNT];
+	struct queue_runner *queue;
 	unsigned max_total, max_per_ip;
 	const char *config_path;
 	int sigfd;
@@ -130,7 +132,8 @@ serve_on_idle(void *arg)
 	struct serve *sv = arg;
 
 	if (sv->srv.shutting_down && sv->srv.sessions == 0 &&
-	    sv->pop3.shutting_down && sv->pop3.sessions == 0)
+	    sv->pop3.shutting_down && sv->pop3.sessions == 0 &&
+	    (sv->queue == NULL || queue_runner_idle(sv->queue)))
 		ev_stop(sv->srv.ev);
 }
 
@@ -147,6 +150,10 @@ serve_shutdown(struct serve *sv)
 	ev_add_timer(sv->srv.ev, SERVE_SHUTDOWN_GRACE_MS, serve_on_grace, sv);
 	smtp_server_shutdown(&sv->srv);
 	pop3_server_shutdown(&sv->pop3);
+	/* outbound sessions quit after their message; the rest stays
+	   queued for the next start */
+	if (sv->queue != NULL)
+		queue_runner_stop(sv->queue, serve_on_idle, sv);
 }
 
 static void
@@ -324,6 +331,15 @@ cli_serve(const char *config_path, int argc, char **argv)
 	sv.max_per_ip = cfg->connections_per_ip;
 	lim.max_total = &sv.max_total;
 	lim.max_per_ip = &sv.max_per_ip;
+	if ((sv.queue = queue_runner_new(ev, sv.srv.pool, sv.srv.store,
+					 &sv.srv.cfg, &error)) == NULL) {
+		log_error("queue: %s", error);
+		store_close(&sv.srv.store);
+		pool_free(&sv.srv.pool);
+		auth_limiter_free(&sv.srv.limiter);
+		ev_free(&ev);
+		goto out_listeners;
+	}
 	ev_add_fd(ev, sv.sigfd, EV_READ, serve_on_signal, &sv);
 	for (k = 0; k < LISTEN__COUNT; k++) {
 		if (sv.listeners[k] == NULL)
@@ -355,6 +371,7 @@ cli_serve(const char *config_path, int argc, char **argv)
 			listener_free(&sv.listeners[k]);
 	store_close(&sv.srv.store);
 	pool_free(&sv.srv.pool);
+	queue_runner_free(&sv.queue); /* the pool ran its last callbacks */
 	auth_limiter_free(&sv.srv.limiter);
 	log_info("stopped");
 	ev_free(&ev);

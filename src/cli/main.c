@@ -26,6 +26,8 @@ static const char usage[] =
     "                          add messages to a mailbox\n"
     "  dns [DOMAIN...]         print the DNS records to publish (MX, SPF,\n"
     "                          DKIM, DMARC, SRV)\n"
+    "  queue list|flush [ID]|delete ID|hold ID|release ID\n"
+    "                          manage the outbound queue\n"
     "\n"
     "  -c FILE     config file (default: $BUZON_CONFIG, else ./buzon.conf)\n"
     "  --version   print the version\n"
@@ -39,7 +41,7 @@ struct cli_command {
 static const struct cli_command commands[] = {
     {"init", cli_init},	    {"serve", cli_serve},   {"user", cli_user},
     {"alias", cli_alias},   {"export", cli_export}, {"import", cli_import},
-    {"dns", cli_dns},
+    {"dns", cli_dns},       {"queue", cli_queue},
 };
 
 int

@@ -161,6 +161,122 @@ config_free_domains(struct config *cfg)
 	cfg->n_domains = 0;
 }
 
+const char *
+config_route(const struct config *cfg, const char *domain)
+{
+	size_t i;
+
+	for (i = cfg->n_routes; i-- > 0;) /* the last line wins */
+		if (strcasecmp(cfg->routes[i].domain, domain) == 0)
+			return cfg->routes[i].dest;
+	return NULL;
+}
+
+/* The first line of file path, without its line end, as a malloc'd
+   string; NULL if unreadable or empty. */
+static char *
+config_read_secret(const char *path)
+{
+	FILE *f = fopen(path, "r");
+	char *line = NULL;
+	size_t cap = 0;
+	ssize_t n;
+
+	if (f == NULL)
+		return NULL;
+	n = getline(&line, &cap, f);
+	fclose(f);
+	while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r'))
+		line[--n] = '\0';
+	if (n <= 0) {
+		free(line);
+		return NULL;
+	}
+	return line;
+}
+
+static const char *
+config_set_relay(struct config *cfg, const char *dir, const char *key,
+		 const char *val)
+{
+	char **dst = NULL;
+
+	if (strcmp(key, "smarthost") == 0 || strcmp(key, "resolver") == 0) {
+		dst = key[0] == 's' ? &cfg->relay_smarthost
+				    : &cfg->relay_resolver;
+		free(*dst);
+		*dst = NULL;
+		if (*val == '\0')
+			return NULL; /* present but empty: off */
+		if (!config_valid_listen(val))
+			return "expected HOST:PORT";
+		*dst = xstrdup(val);
+		return NULL;
+	}
+	if (strcmp(key, "smarthost_user") == 0)
+		dst = &cfg->relay_smarthost_user;
+	else if (strcmp(key, "smarthost_password") == 0)
+		dst = &cfg->relay_smarthost_password;
+	if (dst != NULL) {
+		free(*dst);
+		*dst = *val == '\0' ? NULL : xstrdup(val);
+		return NULL;
+	}
+	if (strcmp(key, "smarthost_password_file") == 0) {
+		char *path = config_abs_path(dir, val), *pw;
+
+		pw = config_read_secret(path);
+		free(path);
+		if (pw == NULL)
+			return "cannot read the password file";
+		free(cfg->relay_smarthost_password);
+		cfg->relay_smarthost_password = pw;
+		return NULL;
+	}
+	if (strcmp(key, "require_tls") == 0) {
+		if (strcmp(val, "yes") == 0)
+			cfg->relay_require_tls = true;
+		else if (strcmp(val, "no") == 0)
+			cfg->relay_require_tls = false;
+		else
+			return "expected yes or no";
+		return NULL;
+	}
+	return "unknown key";
+}
+
+static const char *
+config_set_queue(struct config *cfg, const char *key, const char *val)
+{
+	uint64_t n, *dst = NULL;
+
+	if (strcmp(key, "concurrency") == 0) {
+		if (config_parse_size(val, &n) < 0 || n == 0 ||
+		    n > QUEUE_CONCURRENCY_MAX)
+			return "expected a number 1-100";
+		cfg->queue_concurrency = (unsigned)n;
+		return NULL;
+	}
+	if (strcmp(key, "retry") == 0)
+		dst = &cfg->queue_retry_ms;
+	else if (strcmp(key, "retry_max") == 0)
+		dst = &cfg->queue_retry_max_ms;
+	else if (strcmp(key, "lifetime") == 0)
+		dst = &cfg->queue_lifetime_ms;
+	else if (strcmp(key, "delay_warning") == 0)
+		dst = &cfg->queue_delay_warning_ms;
+	else
+		return "unknown key";
+	if (config_parse_duration(val, &n) < 0)
+		return "expected a duration (e.g. 5m, 1h, 5d)";
+	/* delay_warning = 0 turns the warning off; the others must let
+	   the runner make progress */
+	if (n == 0 && dst != &cfg->queue_delay_warning_ms)
+		return "must not be 0";
+	*dst = n;
+	return NULL;
+}
+
 /* Set one key.  Returns NULL or a static reason. */
 static const char *
 config_set(struct config *cfg, const char *dir, const char *section,
@@ -338,6 +454,28 @@ config_set(struct config *cfg, const char *dir, const char *section,
 		}
 		return "unknown key";
 	}
+	if (strcmp(section, "relay") == 0)
+		return config_set_relay(cfg, dir, key, val);
+	if (strcmp(section, "routes") == 0) {
+		struct config_route *r;
+
+		if (!config_valid_domain(key))
+			return "not a valid domain name";
+		if (!config_valid_listen(val))
+			return "expected HOST:PORT";
+		if (cfg->n_routes >= CONFIG_DOMAINS_MAX)
+			return "too many routes";
+		cfg->routes = xrealloc(cfg->routes, (cfg->n_routes + 1) *
+							 sizeof(*cfg->routes));
+		r = &cfg->routes[cfg->n_routes++];
+		r->domain = xstrdup(key);
+		for (char *p = r->domain; *p != '\0'; p++)
+			*p = (char)tolower((unsigned char)*p);
+		r->dest = xstrdup(val);
+		return NULL;
+	}
+	if (strcmp(section, "queue") == 0)
+		return config_set_queue(cfg, key, val);
 	if (strcmp(section, "limits") == 0) {
 		if (strcmp(key, "connections") == 0) {
 			if (config_parse_size(val, &n) < 0 || n == 0 ||
@@ -374,7 +512,8 @@ config_trim(char *s)
 }
 
 static const char *const config_sections[] = {
-    "listen", "tls", "server", "log", "smtp", "pop3", "limits", NULL,
+    "listen", "tls",   "server", "log",   "smtp",
+    "pop3",   "relay", "routes", "queue", "limits", NULL,
 };
 
 struct config *
@@ -418,6 +557,11 @@ config_load(const char *path, char **error_r)
 	cfg->connections = CONN_MAX_DEFAULT;
 	cfg->connections_per_ip = CONN_PER_IP_MAX_DEFAULT;
 	cfg->workers = POOL_THREADS_DEFAULT;
+	cfg->queue_retry_ms = QUEUE_RETRY_DEFAULT_MS;
+	cfg->queue_retry_max_ms = QUEUE_RETRY_MAX_DEFAULT_MS;
+	cfg->queue_lifetime_ms = QUEUE_LIFETIME_DEFAULT_MS;
+	cfg->queue_delay_warning_ms = QUEUE_DELAY_WARNING_DEFAULT_MS;
+	cfg->queue_concurrency = QUEUE_CONCURRENCY_DEFAULT;
 
 	if ((f = fopen(path, "r")) == NULL) {
 		*error_r = xasprintf("%s: %s", path, strerror(errno));
@@ -514,6 +658,19 @@ config_free(struct config **cp)
 	free(cfg->tls_cert);
 	free(cfg->tls_key);
 	free(cfg->run_user);
+	free(cfg->relay_smarthost);
+	free(cfg->relay_smarthost_user);
+	if (cfg->relay_smarthost_password != NULL) {
+		explicit_bzero(cfg->relay_smarthost_password,
+			       strlen(cfg->relay_smarthost_password));
+		free(cfg->relay_smarthost_password);
+	}
+	free(cfg->relay_resolver);
+	for (i = 0; i < cfg->n_routes; i++) {
+		free(cfg->routes[i].domain);
+		free(cfg->routes[i].dest);
+	}
+	free(cfg->routes);
 	free(cfg);
 	*cp = NULL;
 }

@@ -50,6 +50,25 @@ struct config {
 	/* [pop3] */
 	enum config_plaintext pop3_plaintext_auth; /* default: no */
 	uint64_t pop3_idle_timeout_ms;
+	/* [relay]: outbound delivery */
+	char *relay_smarthost;	      /* "host:port" or NULL: MX routing */
+	char *relay_smarthost_user;   /* AUTH PLAIN at the smarthost, or NULL */
+	char *relay_smarthost_password; /* (smarthost_password_file is read
+					   into it at load) */
+	bool relay_require_tls;	      /* smarthost: no STARTTLS = no mail */
+	char *relay_resolver;	      /* "ip:port" DNS forwarder or NULL */
+	/* [routes] DOMAIN = host:port (before the smarthost and MX) */
+	struct config_route {
+		char *domain; /* lowercased */
+		char *dest;   /* "host:port" */
+	} *routes;
+	size_t n_routes;
+	/* [queue] */
+	uint64_t queue_retry_ms;	 /* first retry; doubles per attempt */
+	uint64_t queue_retry_max_ms;	 /* backoff ceiling */
+	uint64_t queue_lifetime_ms;	 /* then bounce */
+	uint64_t queue_delay_warning_ms; /* "delayed" DSN; 0: never */
+	unsigned queue_concurrency;	 /* connections per destination */
 	/* [limits] */
 	unsigned connections, connections_per_ip;
 	unsigned workers; /* [server] workers: worker threads */
@@ -63,6 +82,9 @@ void config_free(struct config **cp);
 
 /* True if domain (any case) is one of cfg->domains. */
 bool config_is_local_domain(const struct config *cfg, const char *domain);
+
+/* The [routes] destination for domain (any case), or NULL. */
+const char *config_route(const struct config *cfg, const char *domain);
 
 /* Parse "50M", "1024", "10k", "1G" into bytes.  Returns 0 or -1. */
 int config_parse_size(const char *s, uint64_t *r);

@@ -661,8 +661,23 @@ conn_flush_now(struct conn *c)
 	return rc;
 }
 
+static int conn_start_tls_side(struct conn *c, SSL_CTX *ctx, bool client,
+			       const char *sni);
+
 int
 conn_start_tls(struct conn *c, SSL_CTX *ctx)
+{
+	return conn_start_tls_side(c, ctx, false, NULL);
+}
+
+int
+conn_start_tls_client(struct conn *c, SSL_CTX *ctx, const char *sni)
+{
+	return conn_start_tls_side(c, ctx, true, sni);
+}
+
+static int
+conn_start_tls_side(struct conn *c, SSL_CTX *ctx, bool client, const char *sni)
 {
 	if (c->closing || c->failed || c->ssl != NULL ||
 	    buf_len(&c->out) > 0)
@@ -682,13 +697,22 @@ conn_start_tls(struct conn *c, SSL_CTX *ctx)
 		c->ssl = NULL;
 		return -1;
 	}
-	SSL_set_accept_state(c->ssl);
+	if (client) {
+		/* RFC 6066 3: SNI is a host name, never an address literal */
+		if (sni != NULL && strchr(sni, ':') == NULL &&
+		    strspn(sni, "0123456789.") != strlen(sni))
+			SSL_set_tlsext_host_name(c->ssl, sni);
+		SSL_set_connect_state(c->ssl);
+	} else {
+		SSL_set_accept_state(c->ssl);
+	}
 	SSL_set_mode(c->ssl, SSL_MODE_RELEASE_BUFFERS |
 				 SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER |
 				 SSL_MODE_ENABLE_PARTIAL_WRITE);
 	c->ops = &conn_tls_ops;
 	c->handshaking = true;
-	c->rd_want = EV_READ;
+	/* the client speaks first (ClientHello): start on writability */
+	c->rd_want = client ? EV_WRITE : EV_READ;
 	c->wr_want = EV_WRITE;
 	c->want_write = false;
 	c->last_read_ms = ev_now_ms(c->ev);

@@ -118,6 +118,11 @@ void conn_uncork(struct conn *c);
    it from CONN_DRAINED or after conn_flush_now() returned 0.  Reports
    CONN_TLS_READY or CONN_ERROR.  Returns 0 or -1. */
 int conn_start_tls(struct conn *c, SSL_CTX *ctx);
+/* The client side of conn_start_tls() (outbound STARTTLS, after the
+   peer's 220 to it): the same discarding of buffered plaintext and the
+   same reports.  sni (may be NULL; address literals are skipped) is sent
+   as the server name (RFC 6066 3). */
+int conn_start_tls_client(struct conn *c, SSL_CTX *ctx, const char *sni);
 /* After the reply that announces TLS (STARTTLS/STLS): stop reading,
    send the queued output and start the handshake once it is out.
    Returns 0 if the handshake started (or the conn failed and was closed:

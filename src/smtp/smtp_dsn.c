@@ -77,12 +77,64 @@ smtp_dsn_orcpt(struct buf *out, const char *orcpt)
 	buf_append_str(out, "\r\n");
 }
 
+/* The human-readable part: which kind of report, and the recipients. */
+static int
+smtp_dsn_intro(const struct smtp_dsn *d, const char *action, struct buf *out)
+{
+	size_t i;
+	int rc = 0;
+
+	if (action == NULL) {
+		rc |= buf_printf(out,
+				 "Your message %s was delivered to the "
+				 "mailbox of:\r\n\r\n",
+				 d->queue_id);
+	} else if (strcmp(action, "failed") == 0) {
+		rc |= buf_printf(out,
+				 "This is the mail system at host %s.\r\n\r\n"
+				 "Your message %s could not be delivered to "
+				 "one or more recipients.\r\nIt is attached "
+				 "below.\r\n\r\n",
+				 d->hostname, d->queue_id);
+	} else {
+		rc |= buf_printf(out,
+				 "This is the mail system at host %s.\r\n\r\n"
+				 "Your message %s has not been delivered yet "
+				 "to the recipients below.\r\nDelivery will "
+				 "be retried; you need not send it again."
+				 "\r\n\r\n",
+				 d->hostname, d->queue_id);
+	}
+	for (i = 0; i < d->n_rcpts; i++) {
+		const struct smtp_dsn_rcpt *r = &d->rcpts[i];
+
+		rc |= buf_append_str(out, "  <");
+		rc |= smtp_dsn_text(out, r->final_rcpt);
+		rc |= buf_append_str(out, ">");
+		if (r->diagnostic != NULL) {
+			rc |= buf_append_str(out, ": ");
+			rc |= smtp_dsn_text(out, r->diagnostic);
+		}
+		rc |= buf_append_str(out, "\r\n");
+	}
+	return rc;
+}
+
 int
 smtp_dsn_build(const struct smtp_dsn *d, struct buf *out)
 {
+	const char *action = d->n_rcpts > 0 ? d->rcpts[0].action : NULL;
+	const char *subject;
 	char date[64], arrival[64];
 	size_t i;
 	int rc = 0;
+
+	if (action == NULL)
+		subject = "Successful Mail Delivery Report";
+	else if (strcmp(action, "failed") == 0)
+		subject = "Undelivered Mail Returned to Sender";
+	else
+		subject = "Delayed Mail (still being retried)";
 
 	smtp_dsn_date(date, sizeof(date), time(NULL));
 	smtp_dsn_date(arrival, sizeof(arrival), d->arrival);
@@ -92,7 +144,7 @@ smtp_dsn_build(const struct smtp_dsn *d, struct buf *out)
 	rc |= smtp_dsn_text(out, d->sender);
 	rc |= buf_append_str(out, ">\r\n");
 	rc |= buf_printf(out,
-			 "Subject: Successful Mail Delivery Report\r\n"
+			 "Subject: %s\r\n"
 			 "Date: %s\r\n"
 			 "Message-ID: <%s.dsn.%lld@%s>\r\n"
 			 "Auto-Submitted: auto-replied\r\n"
@@ -105,16 +157,10 @@ smtp_dsn_build(const struct smtp_dsn *d, struct buf *out)
 			 "\r\n"
 			 "--%s\r\n"
 			 "Content-Type: text/plain; charset=us-ascii\r\n"
-			 "\r\n"
-			 "Your message %s was delivered to the mailbox of:\r\n"
 			 "\r\n",
-			 date, d->queue_id, (long long)d->arrival, d->hostname,
-			 d->boundary, d->boundary, d->queue_id);
-	for (i = 0; i < d->n_rcpts; i++) {
-		rc |= buf_append_str(out, "  <");
-		rc |= smtp_dsn_text(out, d->rcpts[i].final_rcpt);
-		rc |= buf_append_str(out, ">\r\n");
-	}
+			 subject, date, d->queue_id, (long long)d->arrival,
+			 d->hostname, d->boundary, d->boundary);
+	rc |= smtp_dsn_intro(d, action, out);
 	/* RFC 3464 2.2: per-message fields, then a blank line before each
 	   group of per-recipient fields. */
 	rc |= buf_printf(out,
@@ -139,15 +185,32 @@ smtp_dsn_build(const struct smtp_dsn *d, struct buf *out)
 					      ? "Final-Recipient: rfc822; "
 					      : "Final-Recipient: utf-8; ");
 		rc |= buf_append_str(out, d->rcpts[i].final_rcpt);
-		/* RFC 3464 2.3.3 / 2.3.4: delivered, 2.0.0 */
-		rc |= buf_append_str(out, "\r\nAction: delivered\r\n"
-					  "Status: 2.0.0\r\n");
+		if (d->rcpts[i].action == NULL) {
+			/* RFC 3464 2.3.3 / 2.3.4: delivered, 2.0.0 */
+			rc |= buf_append_str(out, "\r\nAction: delivered\r\n"
+						  "Status: 2.0.0\r\n");
+			continue;
+		}
+		rc |= buf_printf(out, "\r\nAction: %s\r\nStatus: %s\r\n",
+				 d->rcpts[i].action, d->rcpts[i].status);
+		/* RFC 3464 2.3.5 / 2.3.6: the MTA and its words, typed */
+		if (d->rcpts[i].remote_mta != NULL) {
+			rc |= buf_append_str(out, "Remote-MTA: dns; ");
+			rc |= smtp_dsn_text(out, d->rcpts[i].remote_mta);
+			rc |= buf_append_str(out, "\r\n");
+		}
+		if (d->rcpts[i].diagnostic != NULL) {
+			rc |= buf_append_str(out, "Diagnostic-Code: smtp; ");
+			rc |= smtp_dsn_text(out, d->rcpts[i].diagnostic);
+			rc |= buf_append_str(out, "\r\n");
+		}
 	}
 	rc |= buf_printf(out,
 			 "\r\n--%s\r\n"
-			 "Content-Type: text/rfc822-headers\r\n"
+			 "Content-Type: %s\r\n"
 			 "\r\n",
-			 d->boundary);
+			 d->boundary,
+			 d->full ? "message/rfc822" : "text/rfc822-headers");
 	rc |= buf_append(out, d->headers, d->headers_len);
 	if (d->headers_len > 0 &&
 	    ((const char *)d->headers)[d->headers_len - 1] != '\n')

@@ -1,9 +1,11 @@
-/* smtp_dsn.h: "delivered" delivery status notifications (RFC 3461 6,
-   RFC 3464) for local recipients that asked NOTIFY=SUCCESS. */
+/* smtp_dsn.h: delivery status notifications (RFC 3461 6, RFC 3464):
+   "delivered" for local recipients that asked NOTIFY=SUCCESS, "failed"
+   (bounces) and "delayed" from the outbound queue. */
 /* SPDX-License-Identifier: MIT */
 #ifndef BUZON_SMTP_DSN_H
 #define BUZON_SMTP_DSN_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -12,6 +14,12 @@
 struct smtp_dsn_rcpt {
 	const char *final_rcpt; /* the address as given in RCPT TO */
 	const char *orcpt;      /* ORCPT "type;address" decoded, or NULL */
+	/* NULL: delivered (Status 2.0.0).  Else "failed" or "delayed"
+	   (RFC 3464 2.3.3) with: */
+	const char *action;
+	const char *status;     /* "5.1.1" (RFC 3463), required with action */
+	const char *remote_mta; /* host name that answered, or NULL */
+	const char *diagnostic; /* its reply "550 5.1.1 text", or NULL */
 };
 
 struct smtp_dsn {
@@ -26,6 +34,9 @@ struct smtp_dsn {
 				text/rfc822-headers: RFC 3461 4.3 says a
 				success DSN returns headers only) */
 	size_t headers_len;
+	/* headers holds the whole message: returned as message/rfc822
+	   (RET=FULL, RFC 3461 4.3) instead of text/rfc822-headers. */
+	bool full;
 	const char *boundary; /* unique MIME boundary, [0-9A-Za-z.]+ */
 };
 

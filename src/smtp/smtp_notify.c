@@ -55,34 +55,6 @@ smtp_notify_done(void *arg, int ok, const char *error)
 	free(j);
 }
 
-/* Store msg[0..n) for the job's recipient; takes ownership of j. */
-static void
-smtp_notify_store(struct smtp_session *s, struct smtp_notify_job *j,
-		  const struct buf *msg)
-{
-	struct mime_summary *ms;
-	struct store_blob *b;
-	const char *error;
-
-	if ((b = store_blob_new(s->srv->store, &error)) == NULL ||
-	    store_blob_write(b, buf_rptr(msg), buf_len(msg)) < 0) {
-		if (b != NULL)
-			error = strerror(errno);
-		store_blob_abort(&b);
-		smtp_notify_done(j, 0, error);
-		return;
-	}
-	ms = mime_summary_new(NULL);
-	mime_summary_feed(ms, buf_rptr(msg), buf_len(msg));
-	mime_summary_finish(ms, &j->info);
-	mime_summary_free(&ms);
-	j->d.sender = "";
-	j->d.blob = b;
-	j->d.internaldate = time(NULL);
-	store_delivery_summary(&j->d, &j->info);
-	store_deliver(s->srv->store, &j->d, smtp_notify_done, j);
-}
-
 void
 smtp_notify_delivered(struct smtp_session *s, const char *queue_id)
 {
@@ -143,9 +115,13 @@ smtp_notify_delivered(struct smtp_session *s, const char *queue_id)
 	buf_init(&msg, 0);
 	/* RFC 5321 4.4: the final delivery records the (null) return path */
 	buf_append_str(&msg, "Return-Path: <>\r\n");
+	j->d.sender = "";
+	j->d.internaldate = time(NULL);
 	if (smtp_dsn_build(&dsn, &msg) < 0)
 		smtp_notify_done(j, 0, "out of memory");
 	else
-		smtp_notify_store(s, j, &msg);
+		store_deliver_buf(s->srv->store, &j->d, &j->info,
+				  buf_rptr(&msg), buf_len(&msg),
+				  smtp_notify_done, j);
 	buf_deinit(&msg);
 }

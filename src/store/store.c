@@ -130,10 +130,19 @@ static const char store_schema_v1[] =
     "CREATE TRIGGER aliases_dir_u AFTER UPDATE ON aliases BEGIN"
     " UPDATE meta SET value = value + 1 WHERE key = 'dir_version'; END;";
 
+/* Version 2: the outbound queue runner.  queue.held: `buzon queue hold`
+   keeps an entry from being tried; queue.locked_until is non-zero while
+   the runner has the entry in flight (cleared when the server starts);
+   queue_rcpt.mta is the host that gave last_reply (DSN Remote-MTA). */
+static const char store_schema_v2[] =
+    "ALTER TABLE queue ADD COLUMN held INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE queue_rcpt ADD COLUMN mta TEXT;";
+
 /* store_migrations[n] takes the schema from version n to n + 1.  Add new
    versions at the end; never edit a released step. */
 static const char *const store_migrations[] = {
     store_schema_v1,
+    store_schema_v2,
 };
 #define STORE_SCHEMA_VERSION                                                   \
 	((int)(sizeof(store_migrations) / sizeof(store_migrations[0])))

@@ -160,6 +160,14 @@ void store_delivery_summary(struct store_delivery *d,
 			    const struct mime_msg_info *m);
 void store_deliver(struct store *s, struct store_delivery *d,
 		   store_done_fn *done, void *arg);
+/* Deliver a message held in memory (DSNs, bounces): write msg[0..n) to
+   a new blob, summarise it into *info (the caller keeps *info and d
+   alive until done() and then mime_msg_info_clear()s it), set d->blob
+   and the parsed fields, and store_deliver().  If the blob cannot be
+   written, done(arg, 0, error) runs before this returns. */
+void store_deliver_buf(struct store *s, struct store_delivery *d,
+		       struct mime_msg_info *info, const void *msg, size_t n,
+		       store_done_fn *done, void *arg);
 
 /* ---- reading mailboxes (CLI export; POP3/IMAP build on these) ---- */
 
@@ -217,6 +225,91 @@ int store_expunge(struct store *s, int64_t mailbox_id, const uint32_t *uids,
 
 /* Number of entries in the outbound queue (tests and `queue list`). */
 int store_queue_count(struct store *s, const char **error_r);
+
+/* ---- outbound queue (store_queue.c).  All thread-safe and blocking:
+   the server runs them on the pool.  Times are unix seconds. ---- */
+
+/* queue_rcpt.state */
+enum store_qrcpt_state {
+	STORE_QRCPT_PENDING = 0,
+	STORE_QRCPT_DELIVERED = 1,
+	STORE_QRCPT_FAILED = 2,  /* bounced */
+	STORE_QRCPT_DELAYED = 3, /* pending; the delay DSN was sent */
+};
+
+struct store_queue_rcpt {
+	char *address;  /* owned */
+	char *orcpt;    /* DSN ORCPT "type;addr" or NULL, owned */
+	unsigned notify; /* SMTP_NOTIFY_* bits, 0 = not given */
+	enum store_qrcpt_state state;
+	int attempts;
+	char *last_reply; /* last result text or NULL, owned */
+	char *mta;        /* host that gave it, or NULL, owned */
+};
+
+struct store_queue_entry {
+	int64_t id;
+	char *sender; /* reverse-path, "" for <>, owned */
+	char *envid;  /* or NULL, owned */
+	int ret;      /* 0 none, 1 FULL, 2 HDRS */
+	int64_t created, next_attempt, last_attempt;
+	int attempts;
+	bool held, in_flight;
+	uint64_t size;
+	char *blob_path; /* absolute path of the message file, owned */
+	struct store_queue_rcpt *rcpts; /* owned */
+	size_t n_rcpts;
+};
+/* Free what e owns and zero it. */
+void store_queue_entry_clear(struct store_queue_entry *e);
+/* Clear and free an array of n entries; *ep = NULL. */
+void store_queue_entries_free(struct store_queue_entry **ep, size_t n);
+
+/* Take up to max entries that are due (next_attempt <= now), not held and
+   not in flight, oldest due first, and mark them in flight.  Only their
+   pending recipients (PENDING, DELAYED) are returned.  *entries_r is a
+   malloc'd array (store_queue_entries_free).  Returns the count (>= 0)
+   or -1 (*error_r). */
+int store_queue_take(struct store *s, int64_t now, size_t max,
+		     struct store_queue_entry **entries_r,
+		     const char **error_r);
+/* Mark every entry not in flight (at server start: a crash left them
+   marked; their recipients are retried: at least once).  0 or -1. */
+int store_queue_unlock_all(struct store *s, const char **error_r);
+
+/* What one attempt of an entry came to, per recipient it was tried for.
+   Recipients not named keep their state. */
+struct store_queue_outcome {
+	const char *address;
+	enum store_qrcpt_state state;
+	const char *reply; /* or NULL: unchanged */
+	const char *mta;   /* or NULL: unchanged */
+};
+/* Record an attempt of entry id in one durable transaction: recipient
+   states and replies, attempts + 1, last_attempt = now, next_attempt,
+   no longer in flight.  An entry left without pending recipients is
+   deleted (its message file too when nothing else refers to it).
+   Returns 1 if the entry is still queued, 0 if it was deleted or was
+   gone already, -1 on error (*error_r). */
+int store_queue_record(struct store *s, int64_t id, int64_t now,
+		       int64_t next_attempt,
+		       const struct store_queue_outcome *o, size_t n,
+		       const char **error_r);
+
+/* Every entry with every recipient, in id order (`buzon queue list`).
+   fn's argument is valid during the call.  Returns 0 or -1. */
+int store_queue_list(struct store *s,
+		     void (*fn)(const struct store_queue_entry *e, void *arg),
+		     void *arg, const char **error_r);
+
+/* Queue administration.  id 0 means every entry (flush only).
+   flush: due now (next_attempt = 0); hold/release: set held.  delete:
+   remove the entry without a bounce.  Return the number of entries
+   changed (0: no such entry), or -1 (*error_r). */
+int store_queue_flush(struct store *s, int64_t id, const char **error_r);
+int store_queue_hold(struct store *s, int64_t id, bool held,
+		     const char **error_r);
+int store_queue_delete(struct store *s, int64_t id, const char **error_r);
 
 /* ---- counters (tests, monitoring) ---- */
 

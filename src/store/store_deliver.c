@@ -1,6 +1,7 @@
 /* store_deliver.c: durable delivery: blob sync threads and group commit. */
 /* SPDX-License-Identifier: MIT */
 #include "store/store_int.h"
+#include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -427,6 +428,32 @@ store_delivery_summary(struct store_delivery *d, const struct mime_msg_info *m)
 	d->hdr_cc = m->cc;
 	d->hdr_message_id = m->message_id;
 	d->hdr_date = m->date;
+}
+
+void
+store_deliver_buf(struct store *s, struct store_delivery *d,
+		  struct mime_msg_info *info, const void *msg, size_t n,
+		  store_done_fn *done, void *arg)
+{
+	struct mime_summary *ms;
+	struct store_blob *b;
+	const char *error;
+
+	if ((b = store_blob_new(s, &error)) == NULL ||
+	    store_blob_write(b, msg, n) < 0) {
+		if (b != NULL)
+			error = strerror(errno);
+		store_blob_abort(&b);
+		done(arg, 0, error);
+		return;
+	}
+	ms = mime_summary_new(NULL);
+	mime_summary_feed(ms, msg, n);
+	mime_summary_finish(ms, info);
+	mime_summary_free(&ms);
+	d->blob = b;
+	store_delivery_summary(d, info);
+	store_deliver(s, d, done, arg);
 }
 
 int

@@ -18,6 +18,9 @@ import time
 REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 HOSTNAME = "mx.example.test"
 MAX_SIZE = 10 * 1024 * 1024
+# Outbound mail of servers that do not test relaying goes to a port where
+# nothing listens: every attempt is deferred and entries stay queued.
+DEAD_RELAY = "[relay]\nsmarthost = 127.0.0.1:1\n"
 LIVE = []  # servers currently running (their logs are shown on failure)
 
 
@@ -67,10 +70,12 @@ class Server:
     """One buzon instance in its own directory (config + data)."""
 
     def __init__(self, tmpdir, name="buzon", smtp_extra="", extra="",
-                 pop3=False, pop3_extra=""):
+                 pop3=False, pop3_extra="", relay=DEAD_RELAY):
         """pop3=True adds the pop3 (STLS) and pop3s (implicit TLS)
         listeners and a [pop3] section holding pop3_extra, and start()
-        waits for them too."""
+        waits for them too.  relay is written before [log]: the
+        [relay]/[routes]/[queue] sections (by default all remote mail
+        goes to a closed port, so queued mail stays queued)."""
         self.dir = str(tmpdir)
         self.name = name
         self.conf = os.path.join(self.dir, "buzon.conf")
@@ -107,7 +112,8 @@ greet_delay = 300ms
 max_message_size = 10M
 max_recipients = 1000
 {smtp_extra}
-{pop3_section}[log]
+{pop3_section}{relay}
+[log]
 level = info
 """
             )
