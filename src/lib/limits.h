@@ -68,12 +68,11 @@
 /* Socket input buffered per session (commands are short; a full buffer
    pauses reading while a reply is being sent). */
 #define POP3_IN_BUF_MAX (16u * 1024)
-/* RETR/TOP stream a message file: read it in chunks of this size, keep at
-   most POP3_OUT_HIGH bytes queued on the connection, and send at most
-   POP3_SEND_BUDGET bytes per loop turn before letting others run. */
+/* RETR/TOP stream a message file: read it on the pool in chunks of this
+   size (one read at a time, so other sessions run in between) and keep
+   at most POP3_OUT_HIGH bytes queued on the connection. */
 #define POP3_READ_CHUNK (64u * 1024)
 #define POP3_OUT_HIGH (256u * 1024)
-#define POP3_SEND_BUDGET (1024u * 1024)
 /* RFC 1939 7: the APOP shared secret. */
 #define POP3_APOP_SECRET_MAX 256
 
@@ -187,6 +186,9 @@
    talking to big providers does better with few). */
 #define QUEUE_CONCURRENCY_DEFAULT 4
 #define QUEUE_CONCURRENCY_MAX 100
+/* The port of MX hosts (RFC 5321 4.5.4.2 / 2.3.5: SMTP to an MX is on
+   port 25).  [relay] mx_port overrides it for tests only. */
+#define QUEUE_MX_PORT_DEFAULT 25
 /* How often the runner looks at the database for due entries: also how
    soon `buzon queue flush` (another process) takes effect. */
 #define QUEUE_POLL_MS 1000u

@@ -9,19 +9,14 @@
 #include <unistd.h>
 
 #include "conn.h"
+#include "fileread.h"
 #include "limits.h"
 #include "log.h"
-
-/* One read buffer for every session: the loop is single-threaded and a
-   chunk is framed into the session's own buffer before the next read. */
-static uint8_t pop3_retr_chunk[POP3_READ_CHUNK];
 
 void
 pop3_retr_free(struct pop3_session *s)
 {
-	if (s->send.fd >= 0)
-		close(s->send.fd);
-	s->send.fd = -1;
+	fileread_free(&s->send.fr);
 	buf_reset(&s->send.out);
 }
 
@@ -37,40 +32,54 @@ pop3_retr_flush(struct pop3_session *s)
 void
 pop3_retr_pump(struct pop3_session *s)
 {
-	size_t budget = POP3_SEND_BUDGET;
+	if (s->mode != POP3_MODE_SEND || s->c == NULL || s->c->closing ||
+	    s->send.fr == NULL || fileread_busy(s->send.fr))
+		return;
+	if (buf_len(&s->c->out) >= POP3_OUT_HIGH)
+		return; /* on CONN_DRAINED */
+	fileread_next(s->send.fr);
+}
 
-	while (s->mode == POP3_MODE_SEND && s->c != NULL && !s->c->closing) {
-		ssize_t n;
-		bool done;
+/* The next chunk of the message file, read on the pool (the loop never
+   waits on the disk): frame it, queue it, ask for more. */
+static void
+pop3_retr_on_chunk(void *arg, const uint8_t *data, ssize_t n)
+{
+	struct pop3_session *s = arg;
+	bool done;
 
-		if (buf_len(&s->c->out) >= POP3_OUT_HIGH || budget == 0)
-			return; /* on CONN_DRAINED or the kick timer */
-		n = read(s->send.fd, pop3_retr_chunk, sizeof(pop3_retr_chunk));
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			/* Half a message was sent: the client cannot tell
-			   the end, so the only honest answer is to close. */
-			log_error("%016llx pop3 read message: %s",
-				  (unsigned long long)s->id, strerror(errno));
-			pop3_retr_free(s);
-			s->mode = POP3_MODE_CLOSED;
-			conn_close(s->c);
-			return;
-		}
-		budget -= (size_t)n < budget ? (size_t)n : budget;
-		done =
-		    n == 0 || pop3_stuff_feed(&s->send.stuff, pop3_retr_chunk,
-					      (size_t)n, &s->send.out);
-		if (done) {
-			pop3_stuff_finish(&s->send.stuff, &s->send.out);
-			pop3_retr_flush(s);
-			pop3_retr_free(s);
-			s->mode = POP3_MODE_CMD;
-			return;
-		}
-		pop3_retr_flush(s);
+	if (s->c == NULL)
+		return;
+	conn_cork(s->c);
+	if (n < 0) {
+		/* Half a message was sent: the client cannot tell the
+		   end, so the only honest answer is to close. */
+		log_error("%016llx pop3 read message: %s",
+			  (unsigned long long)s->id, strerror((int)-n));
+		pop3_retr_free(s);
+		s->mode = POP3_MODE_CLOSED;
+		conn_close(s->c);
+		return;
 	}
+	done = n == 0 ||
+	       pop3_stuff_feed(&s->send.stuff, data, (size_t)n, &s->send.out);
+	if (done) {
+		pop3_stuff_finish(&s->send.stuff, &s->send.out);
+		pop3_retr_flush(s);
+		pop3_retr_free(s);
+		s->mode = POP3_MODE_CMD;
+		pop3_session_process(s); /* commands pipelined behind it */
+	} else {
+		pop3_retr_flush(s);
+		pop3_retr_pump(s);
+	}
+	if (s->c == NULL)
+		return;
+	pop3_session_uncork(s);
+	/* outside a conn callback: reading may have stopped on a full
+	   input buffer while the message went out */
+	if (s->mode != POP3_MODE_BUSY && s->mode != POP3_MODE_CLOSED)
+		conn_resume(s->c);
 }
 
 /* Start sending message index i (RETR: whole; TOP: header + lines). */
@@ -78,9 +87,12 @@ static void
 pop3_retr_start(struct pop3_session *s, size_t i, bool top, uint32_t lines)
 {
 	const struct store_pop3_msg *m = &s->box.msgs[i];
+	int fd;
 
-	s->send.fd = open(m->blob_path, O_RDONLY | O_CLOEXEC);
-	if (s->send.fd < 0) {
+	/* open() stays on the loop: a directory lookup, and its failure
+	   must be known before the +OK (the reads go to the pool). */
+	fd = open(m->blob_path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
 		log_error("%016llx pop3 open %s: %s", (unsigned long long)s->id,
 			  m->blob_path, strerror(errno));
 		/* Removed by another session (IMAP EXPUNGE) since login. */
@@ -88,7 +100,9 @@ pop3_retr_start(struct pop3_session *s, size_t i, bool top, uint32_t lines)
 			   "Message %zu is no longer available", i + 1);
 		return;
 	}
-	(void)posix_fadvise(s->send.fd, 0, 0, POSIX_FADV_SEQUENTIAL);
+	(void)posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
+	s->send.fr = fileread_new(s->srv->pool, fd, POP3_READ_CHUNK,
+				  pop3_retr_on_chunk, s);
 	if (top)
 		pop3_reply(s, true, NULL, "Top of message follows");
 	else

@@ -45,7 +45,6 @@ static const struct pop3_cmd_def pop3_cmds[POP3_VERB__COUNT] = {
 };
 
 static void pop3_session_on_conn(struct conn *c, enum conn_event e, void *arg);
-static void pop3_session_process(struct pop3_session *s);
 
 /* ---- replies ---- */
 
@@ -337,7 +336,6 @@ pop3_server_accept(struct listener *l, int fd, const struct sockaddr *peer,
 	s->id = POP3_ID_BASE | ++srv->next_session;
 	s->state = POP3_ST_AUTH;
 	s->mode = POP3_MODE_TLS_WAIT;
-	s->send.fd = -1;
 	buf_init(&s->send.out, 0);
 	pop3_parser_init(&s->parser, POP3_CMD_LINE_MAX);
 	listener_format_ip(peer, s->peer_ip, sizeof(s->peer_ip));
@@ -433,7 +431,7 @@ pop3_session_dispatch(struct pop3_session *s, const struct pop3_cmd *cmd)
 }
 
 /* Process as much buffered input as the mode allows. */
-static void
+void
 pop3_session_process(struct pop3_session *s)
 {
 	struct conn *c = s->c;

@@ -33,7 +33,7 @@ enum pop3_mode {
 
 /* A RETR/TOP in progress. */
 struct pop3_send {
-	int fd; /* the message file, -1 when none */
+	struct fileread *fr; /* reads the message file, NULL when none */
 	struct pop3_stuff stuff;
 	struct buf out; /* framed bytes on their way to the conn */
 };
@@ -134,6 +134,9 @@ void pop3_auth_line(struct pop3_session *s, const char *line, size_t len);
 void pop3_auth_reset(struct pop3_session *s);
 void pop3_retr_cmd(struct pop3_session *s, const struct pop3_cmd *cmd);
 void pop3_retr_top(struct pop3_session *s, const struct pop3_cmd *cmd);
+/* Run the commands buffered on the connection (after an asynchronous
+   step such as a RETR finished).  The caller corks/uncorks. */
+void pop3_session_process(struct pop3_session *s);
 /* Send more of the message in POP3_MODE_SEND (after CONN_DRAINED or the
    kick timer); when it is all queued the mode goes back to commands. */
 void pop3_retr_pump(struct pop3_session *s);
