@@ -21,8 +21,12 @@ typedef void fileread_fn(void *arg, const uint8_t *data, ssize_t n);
    a time, from fd's current offset.  Never NULL. */
 struct fileread *fileread_new(struct pool *pool, int fd, size_t chunk,
 			      fileread_fn *fn, void *arg);
-/* Read the next chunk on a worker thread; fn gets it on the loop.  Does
-   nothing while a read is in flight. */
+/* Read the next chunk.  Bytes already in the page cache are read at once
+   without blocking (preadv2 RWF_NOWAIT) and fn runs before this returns
+   (calls to fileread_next() from fn are queued, not nested); otherwise,
+   and after FILEREAD_SYNC_BUDGET bytes in one call, the read runs on a
+   worker thread and fn gets it on the loop later.  Does nothing while a
+   read is in flight. */
 void fileread_next(struct fileread *fr);
 /* Is a read in flight? */
 bool fileread_busy(const struct fileread *fr);

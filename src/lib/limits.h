@@ -172,6 +172,10 @@
    connections are cut (and as long again for store jobs in flight). */
 #define SERVE_SHUTDOWN_GRACE_MS 5000u
 
+/* fileread: bytes delivered from the page cache in one fileread_next()
+   before the next read goes through the pool (other sessions run). */
+#define FILEREAD_SYNC_BUDGET (1024u * 1024)
+
 /* Worker threads for blocking work. */
 #define POOL_THREADS_DEFAULT 4
 

@@ -32,25 +32,35 @@ pop3_retr_flush(struct pop3_session *s)
 void
 pop3_retr_pump(struct pop3_session *s)
 {
+	bool nested = s->send.in_pump;
+
 	if (s->mode != POP3_MODE_SEND || s->c == NULL || s->c->closing ||
 	    s->send.fr == NULL || fileread_busy(s->send.fr))
 		return;
 	if (buf_len(&s->c->out) >= POP3_OUT_HIGH)
 		return; /* on CONN_DRAINED */
+	/* Cached chunks come back inside this call (pop3_retr_on_chunk
+	   sees in_pump and leaves the session to our caller); the others
+	   arrive later from the pool. */
+	s->send.in_pump = true;
 	fileread_next(s->send.fr);
+	s->send.in_pump = nested;
 }
 
-/* The next chunk of the message file, read on the pool (the loop never
-   waits on the disk): frame it, queue it, ask for more. */
+/* The next chunk of the message file: frame it, queue it, ask for more.
+   From the pool (not inside pop3_retr_pump) this is a loop callback of
+   its own, so it corks, runs pipelined commands and uncorks. */
 static void
 pop3_retr_on_chunk(void *arg, const uint8_t *data, ssize_t n)
 {
 	struct pop3_session *s = arg;
+	bool async = !s->send.in_pump;
 	bool done;
 
 	if (s->c == NULL)
 		return;
-	conn_cork(s->c);
+	if (async)
+		conn_cork(s->c);
 	if (n < 0) {
 		/* Half a message was sent: the client cannot tell the
 		   end, so the only honest answer is to close. */
@@ -68,12 +78,13 @@ pop3_retr_on_chunk(void *arg, const uint8_t *data, ssize_t n)
 		pop3_retr_flush(s);
 		pop3_retr_free(s);
 		s->mode = POP3_MODE_CMD;
-		pop3_session_process(s); /* commands pipelined behind it */
+		if (async)
+			pop3_session_process(s); /* pipelined commands */
 	} else {
 		pop3_retr_flush(s);
 		pop3_retr_pump(s);
 	}
-	if (s->c == NULL)
+	if (!async || s->c == NULL)
 		return;
 	pop3_session_uncork(s);
 	/* outside a conn callback: reading may have stopped on a full

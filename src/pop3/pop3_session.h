@@ -34,6 +34,7 @@ enum pop3_mode {
 /* A RETR/TOP in progress. */
 struct pop3_send {
 	struct fileread *fr; /* reads the message file, NULL when none */
+	bool in_pump;        /* inside pop3_retr_pump() */
 	struct pop3_stuff stuff;
 	struct buf out; /* framed bytes on their way to the conn */
 };
