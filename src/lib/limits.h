@@ -31,9 +31,10 @@
 #define SMTP_AUTH_FAILURES_MAX 3
 /* RFC 5321 4.5.3.2.7: server timeout is at least 5 minutes. */
 #define SMTP_IDLE_TIMEOUT_MS (5u * 60 * 1000)
-/* Size of the socket input buffer of one SMTP session (DATA is copied
-   out of it as it arrives, so this bounds memory per idle connection). */
-#define SMTP_IN_BUF_INITIAL 1024
+/* Most input buffered for one SMTP session: one DATA/BDAT read burst plus
+   a command line (DATA bytes are moved out as they arrive; an idle
+   session holds no input buffer at all). */
+#define SMTP_IN_BUF_MAX (64u * 1024)
 /* Hop count: RFC 5321 6.3 loop detection. */
 #define SMTP_RECEIVED_MAX 100
 /* BDAT chunk announced size ceiling is the message size limit. */
@@ -158,6 +159,8 @@
 #define STORE_ALIAS_DEPTH_MAX 8
 #define STORE_COMMIT_BATCH_MAX 1024
 #define STORE_ADDRESS_MAX 320
+/* Arena chunk of the in-memory address directory (store_lookup.c). */
+#define STORE_DIR_ARENA_CHUNK (64u * 1024)
 #define STORE_MAILBOX_NAME_MAX 1024
 /* A blob is written to its file in chunks of up to this many bytes. */
 #define STORE_BLOB_BUF_MAX (64u * 1024)

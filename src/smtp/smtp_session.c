@@ -288,9 +288,7 @@ smtp_server_accept(struct listener *l, int fd, const struct sockaddr *peer,
 	if (s->next != NULL)
 		s->next->prev = s;
 	srv->session_list = s;
-	/* The input buffer holds at most one BDAT/DATA read burst plus a
-	   command line; DATA bytes are moved out as they arrive. */
-	s->c = conn_new(srv->ev, fd, peer, peerlen, tls, 64 * 1024,
+	s->c = conn_new(srv->ev, fd, peer, peerlen, tls, SMTP_IN_BUF_MAX,
 			smtp_session_on_conn, s);
 	s->c->id = s->id;
 	s->c->on_free = smtp_session_on_free;

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "arena.h"
+#include "limits.h"
 #include "xalloc.h"
 
 struct store_dir_entry {
@@ -159,7 +160,7 @@ store_dir_load(struct store_dir *d, struct store_db *db, int64_t dir_version)
 	if (n < 0)
 		return -1;
 	store_dir_clear(d);
-	d->arena = arena_new("store_dir", 64 * 1024);
+	d->arena = arena_new("store_dir", STORE_DIR_ARENA_CHUNK);
 	for (d->cap = 16; d->cap < 2 * (size_t)n + 2; d->cap *= 2)
 		;
 	d->slots = xcalloc(d->cap, sizeof(*d->slots));
