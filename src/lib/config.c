@@ -233,6 +233,15 @@ config_set_relay(struct config *cfg, const char *dir, const char *key,
 		cfg->relay_smarthost_password = pw;
 		return NULL;
 	}
+	if (strcmp(key, "mx_port") == 0) {
+		uint64_t port;
+
+		if (config_parse_size(val, &port) < 0 || port == 0 ||
+		    port > 65535)
+			return "expected a port number 1-65535";
+		cfg->relay_mx_port = (uint16_t)port;
+		return NULL;
+	}
 	if (strcmp(key, "require_tls") == 0) {
 		if (strcmp(val, "yes") == 0)
 			cfg->relay_require_tls = true;
@@ -562,6 +571,7 @@ config_load(const char *path, char **error_r)
 	cfg->queue_lifetime_ms = QUEUE_LIFETIME_DEFAULT_MS;
 	cfg->queue_delay_warning_ms = QUEUE_DELAY_WARNING_DEFAULT_MS;
 	cfg->queue_concurrency = QUEUE_CONCURRENCY_DEFAULT;
+	cfg->relay_mx_port = QUEUE_MX_PORT_DEFAULT;
 
 	if ((f = fopen(path, "r")) == NULL) {
 		*error_r = xasprintf("%s: %s", path, strerror(errno));

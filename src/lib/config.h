@@ -57,6 +57,9 @@ struct config {
 					   into it at load) */
 	bool relay_require_tls;	      /* smarthost: no STARTTLS = no mail */
 	char *relay_resolver;	      /* "ip:port" DNS forwarder or NULL */
+	/* [relay] mx_port: the port MX hosts are reached on (default 25).
+	   For tests only, where MX hosts are fake peers on loopback. */
+	uint16_t relay_mx_port;
 	/* [routes] DOMAIN = host:port (before the smarthost and MX) */
 	struct config_route {
 		char *domain; /* lowercased */

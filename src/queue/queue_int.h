@@ -72,7 +72,9 @@ struct queue_dest {
 	char names[QUEUE_ADDRS_MAX][DNS_NAME_TEXT_SIZE];
 	size_t naddrs;
 	bool resolving, resolved;
-	bool resolve_perm; /* resolve_error is permanent */
+	/* with no address: the reply every job gets, e.g. 451 4.4.3 */
+	int resolve_code;
+	const char *resolve_enh; /* static */
 	char resolve_error[QUEUE_REPLY_MAX];
 	struct dns_mx_lookup *lookup;
 	int64_t resolved_at; /* unix s: addresses are kept one poll */

@@ -206,8 +206,7 @@ queue_dest_kick(struct queue_dest *d)
 	if (d->resolving)
 		return;
 	if (d->head != NULL && d->resolved && d->naddrs == 0)
-		queue_dest_fail_all(d, d->resolve_perm ? 550 : 451,
-				    d->resolve_perm ? "5.1.2" : "4.4.3",
+		queue_dest_fail_all(d, d->resolve_code, d->resolve_enh,
 				    d->resolve_error, NULL);
 	/* one session per queued job at most: a session that is still
 	   connecting takes the next job when it is ready */
@@ -248,6 +247,24 @@ queue_dest_add_addr(struct queue_dest *d, const struct dns_addr *a,
 	d->naddrs++;
 }
 
+/* How every job of d fails when routing found no address. */
+static void
+queue_dest_no_addr(struct queue_dest *d, enum dns_status st)
+{
+	if (st == DNS_NULL_MX) {
+		/* RFC 7505 3 / 4.2: the domain declares it takes no
+		   mail: 556 (RFC 7504) with 5.1.10 */
+		d->resolve_code = 556;
+		d->resolve_enh = "5.1.10";
+	} else if (dns_status_permanent(st)) {
+		d->resolve_code = 550;
+		d->resolve_enh = "5.1.2"; /* RFC 3463 3.2: bad system */
+	} else {
+		d->resolve_code = 451;
+		d->resolve_enh = "4.4.3"; /* directory server failure */
+	}
+}
+
 static void
 queue_dest_on_mx(struct dns_route *route, void *arg)
 {
@@ -265,7 +282,7 @@ queue_dest_on_mx(struct dns_route *route, void *arg)
 						    route->hosts[h].name);
 	}
 	if (d->naddrs == 0) {
-		d->resolve_perm = dns_status_permanent(route->status);
+		queue_dest_no_addr(d, route->status);
 		snprintf(d->resolve_error, sizeof(d->resolve_error),
 			 "%s: %s", d->spec.host,
 			 route->error[0] ? route->error
@@ -327,6 +344,7 @@ queue_gai_done(void *arg)
 	if (d->naddrs == 0) {
 		/* a configured relay host that does not resolve is a
 		   configuration problem: retry, never bounce */
+		queue_dest_no_addr(d, DNS_TEMPFAIL);
 		snprintf(d->resolve_error, sizeof(d->resolve_error),
 			 "%s: %s", d->spec.host,
 			 g->rc != 0 ? gai_strerror(g->rc) : "no address");
@@ -395,6 +413,7 @@ queue_dest_resolve(struct queue_dest *d)
 	}
 	if (queue_resolver(q) < 0) {
 		d->resolved = true;
+		queue_dest_no_addr(d, DNS_TEMPFAIL);
 		snprintf(d->resolve_error, sizeof(d->resolve_error),
 			 "no DNS resolver");
 		return;
@@ -454,6 +473,8 @@ queue_msg_dispatch(struct queue_msg *m)
 			queue_res_set(&m->res[i], 550, "5.1.2",
 				      "bad destination mailbox address", NULL);
 			bad[i] = true;
+		} else if (specs[i].kind == QUEUE_DEST_MX) {
+			specs[i].port = cfg->relay_mx_port; /* 25 but in tests */
 		}
 		keys[i] = bad[i] ? "" : specs[i].key;
 	}

@@ -193,15 +193,20 @@ queue_sess_closed(struct queue_sess *s)
 	queue_sess_flush(s);
 	if (f != NULL && !s->sent_any && s->job == NULL) {
 		/* greeting, EHLO, STARTTLS or AUTH failed: RFC 5321 5.1
-		   says to go on with the next host */
+		   says to go on with the next host.  f lives in the
+		   client: copy it before the client is freed. */
+		int code = f->code;
+		char enh[16];
+
+		snprintf(enh, sizeof(enh), "%s", f->enh);
 		snprintf(s->err, sizeof(s->err), "%s", f->text);
 		log_info("queue dest=%s host=%s session failed: %d %s",
-			 s->d->spec.key, queue_sess_host(s), f->code, f->text);
+			 s->d->spec.key, queue_sess_host(s), code, s->err);
 		conn_close(s->c);
 		s->c->on_free = NULL;
 		s->c = NULL;
 		smtp_client_free(&s->cl);
-		queue_sess_next_addr(s, f->code, f->enh, s->err);
+		queue_sess_next_addr(s, code, enh, s->err);
 		return;
 	}
 	conn_close_after_flush(s->c);

@@ -4,7 +4,10 @@
 every transaction.  rcpt_replies is a list of replies, one consumed per
 RCPT (the last repeats); data_reply likewise per DATA.  starttls=(cert,
 key) offers STARTTLS; inject=True writes a fake reply right after the
-220 to STARTTLS, before the handshake (RFC 3207 4.2 attack)."""
+220 to STARTTLS, before the handshake (RFC 3207 4.2 attack).  host and
+port choose the address (MX tests put peers on 127.0.0.N, one port).
+greeting replaces the 220 banner (e.g. "421 4.3.2 busy": then the peer
+hangs up)."""
 
 import socket
 import socketserver
@@ -14,11 +17,13 @@ import threading
 
 class FakePeer:
     def __init__(self, rcpt_replies=("250 2.1.5 ok",), data_reply=("250 2.0.0 queued",),
-                 starttls=None, inject=False):
+                 starttls=None, inject=False, host="127.0.0.1", port=0,
+                 greeting="220 peer.test ESMTP fake"):
         self.rcpt_replies = list(rcpt_replies)
         self.data_replies = list(data_reply)
         self.starttls = starttls
         self.inject = inject
+        self.greeting = greeting
         self.messages = []     # (mail_from, [rcpts], data bytes, tls: bool)
         self.commands = []     # every command line
         self.connections = 0
@@ -33,7 +38,7 @@ class FakePeer:
             allow_reuse_address = True
             daemon_threads = True
 
-        self.srv = Srv(("127.0.0.1", 0), Handler)
+        self.srv = Srv((host, port), Handler)
         self.port = self.srv.server_address[1]
         self.thread = threading.Thread(target=self.srv.serve_forever, daemon=True)
         self.thread.start()
@@ -55,7 +60,9 @@ class FakePeer:
         def send(line):
             sock.sendall(line.encode() + b"\r\n")
 
-        send("220 peer.test ESMTP fake")
+        send(self.greeting)
+        if not self.greeting.startswith("220"):
+            return
         mail, rcpts = None, []
         while True:
             line = f.readline()
