@@ -14,6 +14,7 @@
 
 #include "config.h"
 #include "conn.h"
+#include "fileread.h"
 #include "ev.h"
 #include "log.h"
 #include "xalloc.h"
@@ -30,7 +31,8 @@ struct queue_sess {
 	bool tls_wait;      /* STARTTLS: waiting for output to drain */
 	/* DATA streaming */
 	bool sending;
-	int blob_fd;
+	bool in_data;       /* inside queue_sess_data() */
+	struct fileread *fr; /* the message file (NULL until DATA) */
 	uint64_t off;       /* into prefix + message file */
 	char err[QUEUE_REPLY_MAX];
 };
@@ -63,8 +65,7 @@ queue_sess_end(struct queue_sess *s)
 {
 	struct queue_dest *d = s->d;
 
-	if (s->blob_fd >= 0)
-		close(s->blob_fd);
+	fileread_free(&s->fr);
 	smtp_client_free(&s->cl);
 	if (s->job == NULL)
 		d->unassigned--;
@@ -104,17 +105,79 @@ queue_sess_set_timeout(struct queue_sess *s)
 	conn_set_idle(s->c, ms);
 }
 
-/* Send message bytes until the socket pushes back. */
+/* The message file could not be read: end without the final dot so the
+   peer drops the message (it is retried). */
+static void
+queue_sess_unreadable(struct queue_sess *s, int err)
+{
+	struct queue_msg *m = s->job->m;
+
+	log_error("queue id=%lld %s: %s", (long long)m->e.id, m->e.blob_path,
+		  strerror(err));
+	s->sending = false;
+	smtp_client_abort(s->cl, "message file unreadable");
+}
+
+static void queue_sess_data(struct queue_sess *s);
+
+/* A chunk of the message file (fileread: from the page cache inside
+   queue_sess_data(), or later from the pool). */
+static void
+queue_sess_on_chunk(void *arg, const uint8_t *data, ssize_t n)
+{
+	struct queue_sess *s = arg;
+
+	if (n < 0) {
+		queue_sess_unreadable(s, (int)-n);
+	} else if (n == 0) {
+		s->sending = false;
+		smtp_client_data_end(s->cl);
+	} else {
+		s->off += (uint64_t)n;
+		if (smtp_client_data(s->cl, data, (size_t)n) < 0)
+			s->sending = false;
+	}
+	queue_sess_flush(s);
+	if (!s->in_data) {
+		queue_sess_data(s);
+		queue_sess_pump(s);
+	}
+}
+
+/* Open the message file past the Return-Path the store prepended. */
+static int
+queue_sess_open(struct queue_sess *s)
+{
+	struct queue_msg *m = s->job->m;
+	int fd = open(m->e.blob_path, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return -1;
+	if (lseek(fd, (off_t)m->skip, SEEK_SET) < 0) {
+		int err = errno;
+
+		close(fd);
+		errno = err;
+		return -1;
+	}
+	s->fr = fileread_new(s->d->q->pool, fd, QUEUE_READ_CHUNK,
+			     queue_sess_on_chunk, s);
+	return 0;
+}
+
+/* Send message bytes until the socket pushes back or a read goes to the
+   pool (the loop never waits on the disk). */
 static void
 queue_sess_data(struct queue_sess *s)
 {
-	struct queue_msg *m = s->job->m;
-	uint8_t chunk[QUEUE_READ_CHUNK];
+	struct queue_msg *m;
 
+	if (!s->sending || s->job == NULL || s->in_data)
+		return;
+	m = s->job->m;
+	s->in_data = true;
 	while (s->sending && s->c != NULL &&
 	       buf_len(&s->c->out) < QUEUE_OUT_HIGH) {
-		ssize_t r;
-
 		if (s->off < m->prefix_len) {
 			if (smtp_client_data(s->cl, m->prefix + s->off,
 					     m->prefix_len - s->off) < 0)
@@ -123,34 +186,17 @@ queue_sess_data(struct queue_sess *s)
 			queue_sess_flush(s);
 			continue;
 		}
-		if (s->blob_fd < 0)
-			s->blob_fd =
-			    open(m->e.blob_path, O_RDONLY | O_CLOEXEC);
-		r = s->blob_fd < 0 ? -1
-				   : pread(s->blob_fd, chunk, sizeof(chunk),
-					   (off_t)(s->off - m->prefix_len +
-						   m->skip));
-		if (r < 0) {
-			/* cannot send what we promised: end without the
-			   final dot so the peer drops the message */
-			log_error("queue id=%lld %s: %s", (long long)m->e.id,
-				  m->e.blob_path, strerror(errno));
-			s->sending = false;
-			smtp_client_abort(s->cl, "message file unreadable");
+		if (s->fr == NULL && queue_sess_open(s) < 0) {
+			queue_sess_unreadable(s, errno);
 			break;
 		}
-		if (r == 0) {
-			s->sending = false;
-			smtp_client_data_end(s->cl);
+		if (fileread_busy(s->fr))
+			break; /* queue_sess_on_chunk() continues */
+		fileread_next(s->fr);
+		if (s->fr != NULL && fileread_busy(s->fr))
 			break;
-		}
-		s->off += (uint64_t)r;
-		if (smtp_client_data(s->cl, chunk, (size_t)r) < 0) {
-			s->sending = false;
-			break;
-		}
-		queue_sess_flush(s);
 	}
+	s->in_data = false;
 	queue_sess_flush(s);
 }
 
@@ -177,10 +223,7 @@ queue_sess_send_next(struct queue_sess *s)
 	msg.smtputf8 = j->m->smtputf8;
 	msg.ret = j->m->e.ret;
 	msg.envid = j->m->e.envid;
-	if (s->blob_fd >= 0) {
-		close(s->blob_fd);
-		s->blob_fd = -1;
-	}
+	fileread_free(&s->fr);
 	s->off = 0;
 	smtp_client_send(s->cl, &msg);
 }
@@ -410,7 +453,6 @@ queue_sess_start(struct queue_dest *d)
 
 	s->d = d;
 	s->fd = -1;
-	s->blob_fd = -1;
 	d->active++;
 	d->unassigned++;
 	queue_runner_busy(d->q);

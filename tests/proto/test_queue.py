@@ -76,6 +76,24 @@ def test_relay_to_peer_via_route(tmp_path_factory, peer):
         finish(a)
 
 
+def test_relay_large_message_byte_exact(tmp_path_factory, peer):
+    """A 3 MiB message is read from its file in chunks (page cache or the
+    worker pool) and arrives byte for byte, dot-stuffing undone."""
+    a = start_a(tmp_path_factory, "qlarge", {"peer.test": f"127.0.0.1:{peer.port}"})
+    try:
+        lines = [b"line %06d %s" % (i, b".x" * (i % 40)) for i in range(60000)]
+        lines[100:100] = [b".", b"..", b".end"]
+        body = body_for("large1")[:-len(b"end\r\n")] + b"\r\n".join(lines) + b"\r\n"
+        assert len(body) > 3 << 20
+        submit(a, ["x@peer.test"], body)
+        assert wait_until(lambda: peer.messages, timeout=30), a.log_text()[-3000:]
+        _, _, data, _ = peer.messages[0]
+        assert data.endswith(body)
+        assert wait_until(lambda: queue_empty(a), timeout=10)
+    finally:
+        finish(a)
+
+
 def test_451_then_250_delivered_on_retry(tmp_path_factory):
     p = FakePeer(rcpt_replies=["451 4.3.0 try again later", "250 2.1.5 ok"])
     a = start_a(tmp_path_factory, "qretry", {"peer.test": f"127.0.0.1:{p.port}"})
