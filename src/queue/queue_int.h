@@ -77,7 +77,6 @@ struct queue_dest {
 	const char *resolve_enh; /* static */
 	char resolve_error[QUEUE_REPLY_MAX];
 	struct dns_mx_lookup *lookup;
-	int64_t resolved_at; /* unix s: addresses are kept one poll */
 };
 
 struct queue_runner {

@@ -64,6 +64,8 @@ test_config_complete(void)
 	TEST_ASSERT_INTEQ(cfg->smtp_recipient_delimiter, '+');
 	TEST_ASSERT_INTEQ(cfg->pop3_plaintext_auth, CONFIG_PLAIN_NO);
 	TEST_ASSERT_INTEQ(cfg->pop3_idle_timeout_ms, POP3_IDLE_TIMEOUT_MS);
+	TEST_ASSERT_INTEQ(cfg->relay_mx_port, 25);
+	TEST_ASSERT(cfg->relay_resolver == NULL);
 	config_free(&cfg);
 	TEST_ASSERT(cfg == NULL);
 	unlink(path);
@@ -101,6 +103,12 @@ test_config_errors(void)
 	    {"[pop3]\nidle_timeout = 10ms\n",
 	     "2: pop3.idle_timeout: expected a duration of at least 1s"},
 	    {"[pop3]\nmax = 1\n", "2: pop3.max: unknown key"},
+	    {"[relay]\nmx_port = 0\n",
+	     "2: relay.mx_port: expected a port number 1-65535"},
+	    {"[relay]\nmx_port = 70000\n",
+	     "2: relay.mx_port: expected a port number 1-65535"},
+	    {"[relay]\nrequire_tls = maybe\n",
+	     "2: relay.require_tls: expected yes or no"},
 	};
 	size_t i;
 
