@@ -18,6 +18,7 @@
 #include <openssl/x509.h>
 
 #include "base64.h"
+#include "dir.h"
 #include "limits.h"
 #include "xalloc.h"
 
@@ -119,17 +120,6 @@ dkim_key_mkdir(const char *dir, const char **error_r)
 	return 0;
 }
 
-static void
-dkim_key_fsync_dir(const char *dir)
-{
-	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-
-	if (fd >= 0) {
-		(void)fsync(fd);
-		close(fd);
-	}
-}
-
 /* Write key to a temporary file (0600, fsync'd), then link() it to path,
    which fails rather than replace a key that is already there. */
 static int
@@ -211,7 +201,7 @@ dkim_key_create(const char *data_dir, const char *domain, const char *selector,
 	rc = dkim_key_write(path, key, error_r);
 	EVP_PKEY_free(key);
 	if (rc > 0)
-		dkim_key_fsync_dir(dir);
+		(void)dir_fsync(dir);
 out:
 	free(dir);
 	free(path);

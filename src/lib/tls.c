@@ -1,6 +1,7 @@
 /* tls.c: OpenSSL 3 contexts and the self-signed fallback certificate. */
 /* SPDX-License-Identifier: MIT */
 #include "tls.h"
+#include "dir.h"
 #include "log.h"
 #include "xalloc.h"
 
@@ -187,17 +188,6 @@ fail:
 	return -1;
 }
 
-static void
-tls_fsync_dir(const char *dir)
-{
-	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-
-	if (fd >= 0) {
-		(void)fsync(fd);
-		close(fd);
-	}
-}
-
 /* Generate a key and certificate for host and write them into dir. */
 static int
 tls_generate(const char *dir, const char *crt_path, const char *key_path,
@@ -222,7 +212,7 @@ tls_generate(const char *dir, const char *crt_path, const char *key_path,
 	else
 		rc = 0;
 	if (rc == 0) {
-		tls_fsync_dir(dir);
+		(void)dir_fsync(dir);
 		log_info("tls generated self-signed certificate cn=%s file=%s",
 			 host, crt_path);
 	}

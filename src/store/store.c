@@ -10,6 +10,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include "dir.h"
 #include "log.h"
 #include "xalloc.h"
 
@@ -457,18 +458,6 @@ store_mkdir(const char *path, const char **error_r)
 	return 0;
 }
 
-static int
-store_fsync_path(const char *path)
-{
-	int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC), rc;
-
-	if (fd < 0)
-		return -1;
-	rc = fsync(fd);
-	close(fd);
-	return rc;
-}
-
 /* data_dir, data_dir/tmp, data_dir/blobs and its 256 fan-out directories
    blobs/00 .. blobs/ff, made durable once when first created. */
 static int
@@ -498,8 +487,8 @@ store_make_dirs(struct store *s, const char *data_dir, const char **error_r)
 			return -1;
 		created = true;
 	}
-	if (created && (store_fsync_path(s->blob_dir) < 0 ||
-			store_fsync_path(s->data_dir) < 0))
+	if (created && (dir_fsync(s->blob_dir) < 0 ||
+			dir_fsync(s->data_dir) < 0))
 		return store_err(error_r, "fsync %s: %s", s->blob_dir,
 				 strerror(errno));
 	return 0;

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include "dir.h"
 #include "log.h"
 #include "mime/mime_summary.h"
 #include "pool.h"
@@ -237,7 +238,6 @@ store_deliver_sync_dirs(struct store *s, struct store_job **jobs, size_t n)
 	char path[PATH_MAX];
 	unsigned x;
 	size_t i;
-	int fd;
 
 	for (i = 0; i < n; i++) {
 		if (!jobs[i]->ok)
@@ -246,11 +246,8 @@ store_deliver_sync_dirs(struct store *s, struct store_job **jobs, size_t n)
 		if (!seen[x]) {
 			seen[x] = 1;
 			snprintf(path, sizeof(path), "%s/%02x", s->blob_dir, x);
-			fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-			if (fd < 0 || fsync(fd) < 0)
+			if (dir_fsync(path) < 0)
 				bad[x] = 1;
-			if (fd >= 0)
-				close(fd);
 		}
 		if (bad[x])
 			store_job_fail(jobs[i], "blob directory sync failed");
