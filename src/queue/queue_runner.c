@@ -782,22 +782,16 @@ queue_dsn_store(struct queue_msg *m, const struct buf *msg)
 	const struct config *cfg = *q->cfgp;
 	struct queue_dsn_job *j = xzalloc(sizeof(*j));
 	const char *at = strrchr(m->e.sender, '@');
-	struct store_lookup lk;
-	char key[STORE_ADDRESS_MAX + 1];
-	size_t i;
 
 	j->m = m;
 	m->dsn_pending++;
 	if (at != NULL && config_is_local_domain(cfg, at + 1)) {
-		snprintf(key, sizeof(key), "%s", m->e.sender);
-		for (i = 0; key[i] != '\0'; i++)
-			key[i] = (char)tolower((unsigned char)key[i]);
-		if (store_lookup(q->store, key, &lk) < 0 ||
-		    lk.kind != STORE_ADDR_ACCOUNT) {
+		if (store_lookup_account(q->store, m->e.sender,
+					 cfg->smtp_recipient_delimiter,
+					 &j->account) <= 0) {
 			queue_dsn_stored(j, 0, "no mailbox for the sender");
 			return;
 		}
-		j->account = lk.account_id;
 		j->d.accounts = &j->account;
 		j->d.n_accounts = 1;
 	} else {

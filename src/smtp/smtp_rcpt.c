@@ -246,26 +246,17 @@ int
 smtp_rcpt_return_route(struct smtp_session *s, const char *addr,
 		       int64_t *account_r)
 {
-	char delim = s->srv->cfg->smtp_recipient_delimiter;
-	struct store_lookup lk;
-	const char *domain, *tag;
+	const struct config *cfg = s->srv->cfg;
+	const char *domain;
 	size_t llen;
 
 	if (!smtp_rcpt_split(addr, &llen, &domain))
 		return -1;
-	if (!config_is_local_domain(s->srv->cfg, domain))
+	if (!config_is_local_domain(cfg, domain))
 		return 0;
-	if (store_lookup(s->srv->store, smtp_rcpt_key(s, addr, llen, domain),
-			 &lk) < 0)
-		return -1;
-	if (lk.kind == STORE_ADDR_NONE && delim != '\0' &&
-	    (tag = memchr(addr, delim, llen)) != NULL && tag != addr &&
-	    store_lookup(s->srv->store,
-			 smtp_rcpt_key(s, addr, (size_t)(tag - addr), domain),
-			 &lk) < 0)
-		return -1;
-	if (lk.kind != STORE_ADDR_ACCOUNT)
-		return -1;
-	*account_r = lk.account_id;
-	return 1;
+	return store_lookup_account(s->srv->store, addr,
+				    cfg->smtp_recipient_delimiter,
+				    account_r) > 0
+		   ? 1
+		   : -1;
 }

@@ -99,6 +99,12 @@ struct store_lookup {
 /* Look up an exact lowercased address.  Loop thread only.  Returns 0 or
    -1 on a database error. */
 int store_lookup(struct store *s, const char *address, struct store_lookup *r);
+/* The account that address names: itself, or with plus-addressing
+   ("user+tag@domain" with delim '+'; '\0' turns that off) the account
+   "user@domain".  Loop thread only.  Returns 1 and sets *account_r, 0 if
+   it is no account (unknown or an alias), -1 on a database error. */
+int store_lookup_account(struct store *s, const char *address, char delim,
+			 int64_t *account_r);
 
 /* ---- blobs: immutable message files, shared by all recipients ---- */
 

@@ -1,6 +1,7 @@
 /* store_lookup.c: the in-memory recipient directory (accounts, aliases). */
 /* SPDX-License-Identifier: MIT */
 #include "store/store_int.h"
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "arena.h"
@@ -236,4 +237,29 @@ store_lookup(struct store *s, const char *address, struct store_lookup *r)
 	r->targets = e->targets;
 	r->n_targets = e->n_targets;
 	return 0;
+}
+
+int
+store_lookup_account(struct store *s, const char *address, char delim,
+		     int64_t *account_r)
+{
+	const char *at = strrchr(address, '@'), *tag;
+	char base[STORE_ADDRESS_MAX + 1];
+	struct store_lookup lk;
+
+	if (store_lookup(s, address, &lk) < 0)
+		return -1;
+	if (lk.kind == STORE_ADDR_NONE && delim != '\0' && at != NULL &&
+	    (tag = memchr(address, delim, (size_t)(at - address))) != NULL &&
+	    tag != address &&
+	    (size_t)(tag - address) + strlen(at) <= STORE_ADDRESS_MAX) {
+		snprintf(base, sizeof(base), "%.*s%s", (int)(tag - address),
+			 address, at);
+		if (store_lookup(s, base, &lk) < 0)
+			return -1;
+	}
+	if (lk.kind != STORE_ADDR_ACCOUNT)
+		return 0;
+	*account_r = lk.account_id;
+	return 1;
 }
