@@ -150,6 +150,14 @@ struct store_delivery {
 	uint32_t flags;
 	const char *dsn_envid; /* or NULL */
 	int dsn_ret;           /* 0 none, 1 FULL, 2 HDRS */
+	/* IMAP APPEND (store_msg.h users): space-separated keywords of the
+	   local copies (NULL: none); no_create: a missing mailbox fails the
+	   delivery (error "no such mailbox") instead of being created. */
+	const char *keywords;
+	bool no_create;
+	/* Set by the store before done(ok=1): UID and UIDVALIDITY of the
+	   copy for the first (lowest id) local account (RFC 4315 APPENDUID). */
+	uint32_t out_uid, out_uidvalidity;
 };
 
 /* Make the message durable: fsync the blob, rename it into blobs/, insert
@@ -317,6 +325,18 @@ int store_queue_hold(struct store *s, int64_t id, bool held,
 		     const char **error_r);
 int store_queue_delete(struct store *s, int64_t id, const char **error_r);
 
+/* ---- change notification ---- */
+
+/* fn(arg, mailbox_id) is called after every commit that changed a
+   mailbox's messages, flags or existence (deliveries, store_msg_*,
+   store_mbox_delete/rename, store_expunge), once per mailbox and commit,
+   on the committing thread (any thread: fn must be thread-safe and fast,
+   e.g. pool_post() to the loop).  NULL turns it off.  Set it before the
+   store is used by other threads.  Changes made by other processes (the
+   CLI) are not reported. */
+typedef void store_notify_fn(void *arg, int64_t mailbox_id);
+void store_set_notify(struct store *s, store_notify_fn *fn, void *arg);
+
 /* ---- counters (tests, monitoring) ---- */
 
 struct store_stats {
@@ -327,5 +347,8 @@ struct store_stats {
 };
 /* Copy the counters into *r.  Thread-safe. */
 void store_stats(struct store *s, struct store_stats *r);
+
+#include "store/store_mbox.h"
+#include "store/store_msg.h"
 
 #endif
