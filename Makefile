@@ -5,10 +5,10 @@ SHELL := /bin/bash
 
 CC       ?= cc
 PREFIX   ?= /usr/local
-PKGS     := openssl sqlite3
+PKGS     := openssl sqlite3 zlib jansson
 DEB_DEPS := build-essential pkg-config libssl-dev libsqlite3-dev libcrypt-dev \
-            libunbound-dev libjansson-dev clang python3-pytest python3-dkim swaks openssl \
-            fetchmail
+            libunbound-dev libjansson-dev zlib1g-dev clang python3-pytest python3-dkim swaks openssl \
+            fetchmail isync offlineimap3 mutt tmux
 
 WARN     := -Wall -Wextra -Wformat=2 -Wstrict-prototypes -Wmissing-prototypes \
             -Wshadow -Wvla -Werror
@@ -134,7 +134,9 @@ install: buzon
 # SMTP throughput vs Postfix, POP3 vs Dovecot, memory per idle connection, store deliveries/s.
 bench: buzon build/release/store_bench build/release/pop3_load
 	bash bench/smtp.sh
+	bash bench/relay.sh
 	bash bench/pop3.sh
+	bash bench/imap.sh
 	bash bench/idle.sh
 	@d=$$(mktemp -d); build/release/store_bench "$$d" 5000 20 4096; rc=$$?; rm -rf "$$d"; exit $$rc
 

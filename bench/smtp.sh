@@ -45,8 +45,6 @@ MAILUSER=${MAILUSER:-nobody}
 case "$ONLY" in "" | postfix | buzon) ;; *) die "ONLY must be postfix or buzon" ;; esac
 want() { [ -z "$ONLY" ] || [ "$ONLY" = "$1" ]; }
 
-now() { date +%s.%N; }
-
 # Number of directory entries in $1 (0 if it does not exist), without sorting.
 count_files() {
 	local n
@@ -57,11 +55,6 @@ count_files() {
 	else
 		echo 0
 	fi
-}
-
-median() {
-	printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 }
-		END { if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
 }
 
 PF_UP=
@@ -77,72 +70,21 @@ MAIL_GID=$(id -g "$MAILUSER")
 
 # ---------------------------------------------------------------- Postfix
 
-pf_install() {
-	if command -v postfix >/dev/null && command -v smtp-source >/dev/null; then
-		return
-	fi
-	echo "installing postfix from Debian..."
-	echo "postfix postfix/main_mailer_type select Local only" | debconf-set-selections
-	# Another apt may hold the dpkg lock (e.g. `make deps`): wait for it. Update
-	# the package lists only when postfix is unknown to them.
-	apt-cache show postfix >/dev/null 2>&1 || apt-get -o DPkg::Lock::Timeout=600 update -qq
-	DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 install -y -q postfix \
-		>"$TMP/apt.log" 2>&1 || die "apt-get install postfix failed: $(tail -3 "$TMP/apt.log")"
-	command -v smtp-source >/dev/null || die "postfix is installed but smtp-source is not in PATH"
-}
-
 # A private instance: its own config, queue, data and mail directories under $PF,
 # one smtpd on 127.0.0.1:$PF_PORT, bench.test delivered by virtual(8) to a Maildir.
 pf_setup() {
-	PF_PORT=$(free_port)
-	mkdir -p "$PF/etc" "$PF/queue" "$PF/data" "$PF/mail" "$PF/log"
-	cp -a /etc/postfix/. "$PF/etc/"
+	pf_prepare
+	mkdir -p "$PF/mail"
 	chown "$MAIL_UID:$MAIL_GID" "$PF/mail"
-	# master(8) runs its lock file in data_directory as mail_owner; the copied
-	# makedefs.out symlink only draws a warning from `postfix check`.
-	chown "$(postconf -h mail_owner):" "$PF/data"
-	rm -f "$PF/etc/makedefs.out"
 	echo "$RCPT bench.test/u1/" >"$PF/etc/vmailbox"
-	postconf -c "$PF/etc" -e \
-		"config_directory = $PF/etc" \
-		"queue_directory = $PF/queue" \
-		"data_directory = $PF/data" \
-		"myhostname = postfix.bench.local" \
-		"mydestination =" \
-		"myorigin = \$myhostname" \
-		"alias_maps =" \
-		"alias_database =" \
-		"inet_interfaces = 127.0.0.1" \
-		"inet_protocols = ipv4" \
-		"mynetworks = 127.0.0.0/8" \
-		"relayhost =" \
+	postmap "$PF/etc/vmailbox"
+	pf_start \
 		"virtual_mailbox_domains = bench.test" \
 		"virtual_mailbox_base = $PF/mail" \
 		"virtual_mailbox_maps = hash:$PF/etc/vmailbox" \
 		"virtual_uid_maps = static:$MAIL_UID" \
 		"virtual_gid_maps = static:$MAIL_GID" \
-		"virtual_mailbox_limit = 0" \
-		"message_size_limit = 52428800" \
-		"syslog_name = postfix-bench" \
-		"maillog_file_prefixes = /var, /dev/stdout, $PF/log" \
-		"maillog_file = $PF/log/maillog"
-	postmap "$PF/etc/vmailbox"
-	# No chroot (the private queue dir has no /etc copies); the public smtpd
-	# is replaced by one on the bench port.
-	postconf -c "$PF/etc" -F '*/*/chroot = n'
-	postconf -c "$PF/etc" -X -M smtp/inet
-	postconf -c "$PF/etc" -M "127.0.0.1:$PF_PORT/inet = 127.0.0.1:$PF_PORT inet n - n - - smtpd"
-	postfix -c "$PF/etc" check
-	postfix -c "$PF/etc" start >/dev/null 2>&1 ||
-		die "postfix start failed (see $PF/log/maillog)"
-	PF_UP=1
-	wait_port "$PF_PORT" || die "postfix does not listen on $PF_PORT"
-}
-
-pf_queue_count() {
-	local q=$PF/queue
-	find "$q/incoming" "$q/active" "$q/deferred" "$q/maildrop" "$q/hold" -type f 2>/dev/null |
-		wc -l
+		"virtual_mailbox_limit = 0"
 }
 
 # pf_run SESSIONS: sets RUN_T to the wall time in seconds until delivered and
@@ -273,21 +215,5 @@ done
 echo
 echo "medians (messages/s, higher is better; load average now $(cut -d' ' -f1-3 /proc/loadavg)):"
 for s in $SESSIONS; do
-	line="  -s $(printf '%-3s' "$s")"
-	pm=''
-	bm=''
-	if want postfix; then
-		# shellcheck disable=SC2086
-		pm=$(median ${RATES[postfix,$s]})
-		line+=$(printf '  postfix %7.1f' "$pm")
-	fi
-	if want buzon; then
-		# shellcheck disable=SC2086
-		bm=$(median ${RATES[buzon,$s]})
-		line+=$(printf '  buzon %7.1f' "$bm")
-	fi
-	if [ -n "$pm" ] && [ -n "$bm" ]; then
-		line+=$(printf '  buzon/postfix %.2f' "$(echo "$bm / $pm" | bc -l)")
-	fi
-	echo "$line"
+	medians_line "-s $(printf '%-3s' "$s")" "$s"
 done

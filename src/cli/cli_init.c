@@ -20,7 +20,8 @@ static const char init_usage[] =
     "usage: buzon init DIR [--domain DOMAIN] [--hostname HOST]\n"
     "\n"
     "Writes DIR/buzon.conf (listeners on 127.0.0.1: smtp 2525, submission\n"
-    "2587, submissions 2465, pop3 2110, pop3s 2995) and creates the data\n"
+    "2587, submissions 2465, imap 2143, imaps 2993, pop3 2110, pop3s 2995)\n"
+    "and creates the data\n"
     "directory DIR/data with DKIM keys for DOMAIN (see `buzon dns`).\n"
     "HOST defaults to this machine's name, DOMAIN to HOST.\n";
 
@@ -91,6 +92,8 @@ cli_init(const char *config_path, int argc, char **argv)
 		"smtp        = 127.0.0.1:2525     # MX (use 0.0.0.0:25 in production)\n"
 		"submission  = 127.0.0.1:2587     # STARTTLS, AUTH required\n"
 		"submissions = 127.0.0.1:2465     # implicit TLS, AUTH required\n"
+		"imap        = 127.0.0.1:2143     # STARTTLS, then LOGIN or AUTHENTICATE\n"
+		"imaps       = 127.0.0.1:2993     # implicit TLS\n"
 		"pop3        = 127.0.0.1:2110     # STLS, then USER/PASS or AUTH\n"
 		"pop3s       = 127.0.0.1:2995     # implicit TLS\n"
 		"\n"

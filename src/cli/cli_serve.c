@@ -16,6 +16,7 @@
 #include "config.h"
 #include "conn.h"
 #include "ev.h"
+#include "imap/imap_server.h"
 #include "limits.h"
 #include "listener.h"
 #include "log.h"
@@ -41,15 +42,17 @@ serve_supported(enum listen_kind k)
 {
 	return k == LISTEN_SMTP || k == LISTEN_SUBMISSION ||
 	       k == LISTEN_SUBMISSIONS || k == LISTEN_POP3 ||
-	       k == LISTEN_POP3S;
+	       k == LISTEN_POP3S || k == LISTEN_IMAP || k == LISTEN_IMAPS;
 }
 
 struct serve {
 	struct smtp_server srv;
 	struct pop3_server pop3;
+	struct imap_server imap;
 	struct listener *listeners[LISTEN__COUNT];
 	struct smtp_listen_arg args[LISTEN__COUNT];
 	struct pop3_listen_arg pop3_args[LISTEN__COUNT];
+	struct imap_listen_arg imap_args[LISTEN__COUNT];
 	struct queue_runner *queue;
 	unsigned max_total, max_per_ip;
 	const char *config_path;
@@ -93,6 +96,7 @@ serve_reload(struct serve *sv)
 		SSL_CTX_free(sv->srv.tls); /* sessions hold their own refs */
 		sv->srv.tls = tls;
 		sv->pop3.tls = tls;
+		sv->imap.tls = tls;
 	}
 	log_set_level(cfg->log_level);
 	sv->max_total = cfg->connections;
@@ -100,6 +104,7 @@ serve_reload(struct serve *sv)
 	config_free(&sv->srv.cfg);
 	sv->srv.cfg = cfg;
 	sv->pop3.cfg = cfg;
+	sv->imap.cfg = cfg;
 	log_info("reloaded %s", sv->config_path);
 }
 
@@ -119,9 +124,10 @@ serve_on_grace(struct ev *ev, void *arg)
 	struct serve *sv = arg;
 
 	log_info("shutdown: closing %u connections",
-		 sv->srv.sessions + sv->pop3.sessions);
+		 sv->srv.sessions + sv->pop3.sessions + sv->imap.sessions);
 	smtp_server_abort(&sv->srv);
 	pop3_server_abort(&sv->pop3);
+	imap_server_abort(&sv->imap);
 	ev_add_timer(ev, SERVE_SHUTDOWN_GRACE_MS, serve_on_deadline, sv);
 }
 
@@ -133,12 +139,14 @@ serve_on_idle(void *arg)
 
 	if (sv->srv.shutting_down && sv->srv.sessions == 0 &&
 	    sv->pop3.shutting_down && sv->pop3.sessions == 0 &&
+	    sv->imap.shutting_down && sv->imap.sessions == 0 &&
 	    (sv->queue == NULL || queue_runner_idle(sv->queue)))
 		ev_stop(sv->srv.ev);
 }
 
-/* Stop accepting, say 421 (SMTP) or -ERR (POP3) to every session, and leave the loop once the
-   last one is gone (deliveries in flight are acknowledged first). */
+/* Stop accepting, say 421 (SMTP), -ERR (POP3) or BYE (IMAP) to every
+   session, and leave the loop once the last one is gone (deliveries in
+   flight are acknowledged first). */
 static void
 serve_shutdown(struct serve *sv)
 {
@@ -150,6 +158,7 @@ serve_shutdown(struct serve *sv)
 	ev_add_timer(sv->srv.ev, SERVE_SHUTDOWN_GRACE_MS, serve_on_grace, sv);
 	smtp_server_shutdown(&sv->srv);
 	pop3_server_shutdown(&sv->pop3);
+	imap_server_shutdown(&sv->imap);
 	/* outbound sessions quit after their message; the rest stays
 	   queued for the next start */
 	if (sv->queue != NULL)
@@ -327,28 +336,49 @@ cli_serve(const char *config_path, int argc, char **argv)
 	sv.pop3.limiter = sv.srv.limiter;
 	sv.pop3.on_idle = serve_on_idle;
 	sv.pop3.idle_arg = &sv;
+	sv.imap.cfg = cfg;
+	sv.imap.ev = ev;
+	sv.imap.pool = sv.srv.pool;
+	sv.imap.store = sv.srv.store;
+	sv.imap.tls = sv.srv.tls;
+	sv.imap.limiter = sv.srv.limiter;
+	sv.imap.on_idle = serve_on_idle;
+	sv.imap.idle_arg = &sv;
 	sv.max_total = cfg->connections;
 	sv.max_per_ip = cfg->connections_per_ip;
 	lim.max_total = &sv.max_total;
 	lim.max_per_ip = &sv.max_per_ip;
-	if ((sv.queue = queue_runner_new(ev, sv.srv.pool, sv.srv.store,
-					 &sv.srv.cfg, &error)) == NULL) {
+	if (imap_server_start(&sv.imap) < 0)
+		log_error("imap: cannot watch the store");
+	else if ((sv.queue = queue_runner_new(ev, sv.srv.pool, sv.srv.store,
+					      &sv.srv.cfg, &error)) == NULL) {
 		log_error("queue: %s", error);
+		imap_server_abort(&sv.imap); /* removes the store hook */
+	}
+	if (sv.queue == NULL) {
 		store_close(&sv.srv.store);
 		pool_free(&sv.srv.pool);
 		auth_limiter_free(&sv.srv.limiter);
 		ev_free(&ev);
 		goto out_listeners;
 	}
+	sv.srv.queue = sv.queue;
 	ev_add_fd(ev, sv.sigfd, EV_READ, serve_on_signal, &sv);
 	for (k = 0; k < LISTEN__COUNT; k++) {
 		if (sv.listeners[k] == NULL)
 			continue;
 		sv.args[k].srv = &sv.srv;
 		sv.pop3_args[k].srv = &sv.pop3;
+		sv.imap_args[k].srv = &sv.imap;
 		sv.args[k].kind = sv.pop3_args[k].kind = k;
+		sv.imap_args[k].kind = k;
 		sv.args[k].listener = sv.pop3_args[k].listener = sv.listeners[k];
-		if (k == LISTEN_POP3 || k == LISTEN_POP3S)
+		sv.imap_args[k].listener = sv.listeners[k];
+		if (k == LISTEN_IMAP || k == LISTEN_IMAPS)
+			listener_start(sv.listeners[k], ev, &lim,
+				       imap_server_accept, imap_server_refuse,
+				       &sv.imap_args[k]);
+		else if (k == LISTEN_POP3 || k == LISTEN_POP3S)
 			listener_start(sv.listeners[k], ev, &lim,
 				       pop3_server_accept, pop3_server_refuse,
 				       &sv.pop3_args[k]);

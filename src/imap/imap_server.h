@@ -37,6 +37,7 @@ struct imap_server {
 	unsigned sessions;
 	struct imap_session *session_list; /* every live session */
 	struct imap_notify *notify;        /* imap_notify.c */
+	bool notify_on; /* imap_notify_start() done, no stop yet */
 	bool shutting_down;
 };
 

@@ -78,6 +78,11 @@ struct imap_session {
 	   syncs (heap, NULL otherwise). */
 	char *done_line;
 	bool done_allow_expunge;
+	/* A command streaming a large response waits for its output to
+	   drain: set drained (with drained_arg) and it is called once, on
+	   the next CONN_DRAINED, and cleared before the call. */
+	void (*drained)(void *arg);
+	void *drained_arg;
 	char peer_ip[64];
 };
 
@@ -113,6 +118,26 @@ void imap_cmd_done(struct imap_session *s, const char *status,
    closes with BYE after IMAP_ERRORS_MAX). */
 void imap_cmd_bad(struct imap_session *s, const char *code, const char *text);
 
+/* Queue str as an IMAP string: a quoted string, or a literal when it
+   holds CR, LF or NUL or is longer than MIME_IMAP_QUOTED_MAX; with
+   astring, an atom when every byte is an ATOM-CHAR (and it is not
+   "NIL"). */
+void imap_write_string(struct imap_session *s, const char *str, size_t len,
+		       bool astring);
+/* Queue a mailbox name (UTF-8 as the store keeps it) as an astring: in
+   modified UTF-7 (RFC 3501 5.1.3), or as UTF-8 once UTF8=ACCEPT is
+   enabled (RFC 6855 3). */
+void imap_write_mailbox(struct imap_session *s, const char *name);
+/* Queue "* STATUS name (ITEM n ...)" with the IMAP_STATUS_* items of
+   st (imap_cmd_status.c; LIST-STATUS uses it too). */
+struct store_mbox_status;
+void imap_cmd_status_write(struct imap_session *s, const char *name,
+			   unsigned items,
+			   const struct store_mbox_status *st);
+/* The capability list as it applies to s now, without the leading
+   "CAPABILITY " (imap_cmd_misc.c).  Returns a malloc'd string. */
+char *imap_cmd_capabilities(const struct imap_session *s);
+
 /* ---- session control (imap_session.c) ---- */
 
 /* A handler that goes asynchronous calls this first: input stops until
@@ -130,6 +155,38 @@ bool imap_session_plaintext_ok(const struct imap_session *s);
 /* Flush queued output now if the conn is corked (long-running commands,
    IDLE updates outside input processing). */
 void imap_session_flush(struct imap_session *s);
+/* Queue "* BYE text" and close after it is written. */
+void imap_session_bye(struct imap_session *s, const char *text);
+/* A new session on an accepted socket (imap_server_accept). */
+void imap_session_new(struct imap_listen_arg *la, int fd,
+		      const struct sockaddr *peer, socklen_t peerlen);
+/* LOGIN/AUTHENTICATE succeeded: state AUTH, s->user = copy of address,
+   the logged-in idle timeout. */
+void imap_session_logged_in(struct imap_session *s, const char *address,
+			    int64_t account_id);
+/* imap_server.c: a session was freed and taken off the list: count it
+   out; the end of a graceful stop when it was the last. */
+void imap_server_session_gone(struct imap_server *srv);
+/* Run work(job) on the pool with the session busy (s->pending set),
+   then done(s, job) on the loop; s is NULL there when the connection
+   went away meanwhile (then done only frees job).  done ends the
+   command. */
+void imap_session_job(struct imap_session *s, void (*work)(void *job),
+		      void (*done)(struct imap_session *s, void *job),
+		      void *job);
+/* Count a client error (BAD); after IMAP_ERRORS_MAX "* BYE" and close.
+   Returns true if the session is now closing. */
+bool imap_session_error(struct imap_session *s);
+/* After the tagged reply of a command (imap_cmd_done): leave
+   IMAP_MODE_BUSY/SASL/IDLE and go on with buffered input. */
+void imap_session_next(struct imap_session *s);
+
+/* ---- login (imap_auth.c) ---- */
+
+/* An AUTHENTICATE continuation line arrived in IMAP_MODE_SASL. */
+void imap_auth_line(struct imap_session *s, const char *line, size_t len);
+/* Drop SASL state (free sasl_user). */
+void imap_auth_reset(struct imap_session *s);
 
 /* ---- the selected mailbox (imap_view.c) ---- */
 

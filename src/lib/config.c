@@ -274,6 +274,8 @@ config_set_queue(struct config *cfg, const char *key, const char *val)
 		dst = &cfg->queue_lifetime_ms;
 	else if (strcmp(key, "delay_warning") == 0)
 		dst = &cfg->queue_delay_warning_ms;
+	else if (strcmp(key, "poll") == 0)
+		dst = &cfg->queue_poll_ms;
 	else
 		return "unknown key";
 	if (config_parse_duration(val, &n) < 0)
@@ -284,6 +286,47 @@ config_set_queue(struct config *cfg, const char *key, const char *val)
 		return "must not be 0";
 	*dst = n;
 	return NULL;
+}
+
+/* [pop3] and [imap] plaintext_auth.  RFC 2595 2.2 / RFC 8314:
+   passwords only over TLS unless the operator opts in for loopback. */
+static const char *
+config_set_plaintext(enum config_plaintext *dst, const char *val)
+{
+	if (strcmp(val, "no") == 0)
+		*dst = CONFIG_PLAIN_NO;
+	else if (strcmp(val, "loopback") == 0)
+		*dst = CONFIG_PLAIN_LOOPBACK;
+	else
+		return "expected no or loopback";
+	return NULL;
+}
+
+static const char *
+config_set_imap(struct config *cfg, const char *key, const char *val)
+{
+	uint64_t n;
+
+	if (strcmp(key, "plaintext_auth") == 0)
+		return config_set_plaintext(&cfg->imap_plaintext_auth, val);
+	if (strcmp(key, "idle_timeout") == 0) {
+		/* RFC 9051 5.4: at least 30 minutes, but tests and small
+		   hosts may want shorter. */
+		if (config_parse_duration(val, &n) < 0 || n < 1000)
+			return "expected a duration of at least 1s";
+		cfg->imap_idle_timeout_ms = n;
+		return NULL;
+	}
+	if (strcmp(key, "quota") == 0) {
+		/* RFC 9208 STORAGE: the default limit of every account
+		   (0: none). */
+		if (config_parse_size(val, &n) < 0 ||
+		    n > (uint64_t)1 << 50)
+			return "expected a size (e.g. 1G), 0 for none";
+		cfg->imap_quota_bytes = n;
+		return NULL;
+	}
+	return "unknown key";
 }
 
 /* Set one key.  Returns NULL or a static reason. */
@@ -441,17 +484,9 @@ config_set(struct config *cfg, const char *dir, const char *section,
 		return "unknown key";
 	}
 	if (strcmp(section, "pop3") == 0) {
-		if (strcmp(key, "plaintext_auth") == 0) {
-			/* RFC 2595 2.2 / RFC 8314: passwords only over TLS
-			   unless the operator opts in for loopback. */
-			if (strcmp(val, "no") == 0)
-				cfg->pop3_plaintext_auth = CONFIG_PLAIN_NO;
-			else if (strcmp(val, "loopback") == 0)
-				cfg->pop3_plaintext_auth = CONFIG_PLAIN_LOOPBACK;
-			else
-				return "expected no or loopback";
-			return NULL;
-		}
+		if (strcmp(key, "plaintext_auth") == 0)
+			return config_set_plaintext(&cfg->pop3_plaintext_auth,
+						    val);
 		if (strcmp(key, "idle_timeout") == 0) {
 			/* RFC 1939 3: at least 10 minutes, but tests and
 			   small hosts may want shorter. */
@@ -463,6 +498,8 @@ config_set(struct config *cfg, const char *dir, const char *section,
 		}
 		return "unknown key";
 	}
+	if (strcmp(section, "imap") == 0)
+		return config_set_imap(cfg, key, val);
 	if (strcmp(section, "relay") == 0)
 		return config_set_relay(cfg, dir, key, val);
 	if (strcmp(section, "routes") == 0) {
@@ -522,7 +559,7 @@ config_trim(char *s)
 
 static const char *const config_sections[] = {
     "listen", "tls",   "server", "log",   "smtp",
-    "pop3",   "relay", "routes", "queue", "limits", NULL,
+    "pop3",   "imap",  "relay", "routes", "queue", "limits", NULL,
 };
 
 struct config *
@@ -563,6 +600,8 @@ config_load(const char *path, char **error_r)
 	cfg->smtp_recipient_delimiter = '+';
 	cfg->pop3_plaintext_auth = CONFIG_PLAIN_NO;
 	cfg->pop3_idle_timeout_ms = POP3_IDLE_TIMEOUT_MS;
+	cfg->imap_plaintext_auth = CONFIG_PLAIN_NO;
+	cfg->imap_idle_timeout_ms = IMAP_IDLE_TIMEOUT_MS;
 	cfg->connections = CONN_MAX_DEFAULT;
 	cfg->connections_per_ip = CONN_PER_IP_MAX_DEFAULT;
 	cfg->workers = POOL_THREADS_DEFAULT;
@@ -571,6 +610,7 @@ config_load(const char *path, char **error_r)
 	cfg->queue_lifetime_ms = QUEUE_LIFETIME_DEFAULT_MS;
 	cfg->queue_delay_warning_ms = QUEUE_DELAY_WARNING_DEFAULT_MS;
 	cfg->queue_concurrency = QUEUE_CONCURRENCY_DEFAULT;
+	cfg->queue_poll_ms = QUEUE_POLL_MS;
 	cfg->relay_mx_port = QUEUE_MX_PORT_DEFAULT;
 
 	if ((f = fopen(path, "r")) == NULL) {

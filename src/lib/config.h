@@ -22,7 +22,8 @@ enum listen_kind {
 	LISTEN__COUNT
 };
 
-/* Where passwords may be sent without TLS ([pop3] plaintext_auth). */
+/* Where passwords may be sent without TLS ([pop3] and [imap]
+   plaintext_auth). */
 enum config_plaintext {
 	CONFIG_PLAIN_NO,       /* never: STLS first */
 	CONFIG_PLAIN_LOOPBACK, /* from 127.0.0.0/8 and ::1 */
@@ -50,6 +51,10 @@ struct config {
 	/* [pop3] */
 	enum config_plaintext pop3_plaintext_auth; /* default: no */
 	uint64_t pop3_idle_timeout_ms;
+	/* [imap] */
+	enum config_plaintext imap_plaintext_auth; /* default: no */
+	uint64_t imap_idle_timeout_ms;             /* after login */
+	uint64_t imap_quota_bytes; /* default per-account quota; 0: none */
 	/* [relay]: outbound delivery */
 	char *relay_smarthost;	      /* "host:port" or NULL: MX routing */
 	char *relay_smarthost_user;   /* AUTH PLAIN at the smarthost, or NULL */
@@ -72,6 +77,7 @@ struct config {
 	uint64_t queue_lifetime_ms;	 /* then bounce */
 	uint64_t queue_delay_warning_ms; /* "delayed" DSN; 0: never */
 	unsigned queue_concurrency;	 /* connections per destination */
+	uint64_t queue_poll_ms; /* look for due entries (retries, flush) */
 	/* [limits] */
 	unsigned connections, connections_per_ip;
 	unsigned workers; /* [server] workers: worker threads */

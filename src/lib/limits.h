@@ -79,6 +79,16 @@
 
 /* IMAP (RFC 9051 6.2.2 autologout: at least 30 minutes). */
 #define IMAP_IDLE_TIMEOUT_MS (30u * 60 * 1000)
+/* Before login a client has no reason to wait: a shorter autologout
+   (Dovecot closes unauthenticated connections after 1 minute too). */
+#define IMAP_PREAUTH_TIMEOUT_MS (60u * 1000)
+/* Bad commands (BAD replies) before "* BYE" and close. */
+#define IMAP_ERRORS_MAX 20
+/* Failed LOGIN/AUTHENTICATE attempts on one connection before BYE. */
+#define IMAP_AUTH_FAILURES_MAX 3
+/* Bytes buffered from the client before reading pauses (a command line
+   is at most IMAP_CMD_LINE_MAX; literals stream through the parser). */
+#define IMAP_IN_BUF_MAX (64u * 1024)
 #define IMAP_LIST_DEPTH_MAX 32
 /* Octets of one command outside its APPEND message literals, CRLFs and
    the literals of other commands included (Dovecot's
@@ -96,6 +106,24 @@
 /* Nesting of OR/NOT/parentheses in one SEARCH program (parsed without
    unbounded recursion: each level costs a stack frame). */
 #define IMAP_SEARCH_DEPTH_MAX 64
+/* THREAD REFERENCES (RFC 5256 4): Message-IDs taken from one message's
+   References field (the last ones are kept: they name the parent). */
+#define IMAP_THREAD_REFS_MAX 256
+/* SEARCH/SORT/THREAD read stored message data this many messages at a
+   time (bounds the memory of one store_msg_fetch()). */
+#define IMAP_SEARCH_BATCH 1024
+/* FETCH reads stored message data this many messages at a time, and
+   stops a batch early once the section bytes it holds in memory pass
+   IMAP_FETCH_BATCH_BYTES.  A section range longer than
+   IMAP_FETCH_INLINE_MAX is streamed from the message file in chunks of
+   IMAP_FETCH_READ_CHUNK instead of being copied; output waits while
+   more than IMAP_FETCH_OUT_HIGH is queued on the connection, until
+   the connection has drained. */
+#define IMAP_FETCH_BATCH 256
+#define IMAP_FETCH_BATCH_BYTES (8u * 1024 * 1024)
+#define IMAP_FETCH_INLINE_MAX (64u * 1024)
+#define IMAP_FETCH_READ_CHUNK (64u * 1024)
+#define IMAP_FETCH_OUT_HIGH (256u * 1024)
 /* RFC 2971 3.3: at most 30 field/value pairs, a field at most 30 octets
    and a value at most 1024. */
 #define IMAP_ID_PAIRS_MAX 30
@@ -161,7 +189,11 @@
 #define STORE_ADDRESS_MAX 320
 /* Arena chunk of the in-memory address directory (store_lookup.c). */
 #define STORE_DIR_ARENA_CHUNK (64u * 1024)
-#define STORE_MAILBOX_NAME_MAX 1024
+/* A mailbox name (UTF-8 octets, separators included) and its number of
+   hierarchy levels ("a/b/c" has 3): far beyond what clients create,
+   small enough that a rename or LIST pattern never does much work. */
+#define STORE_MBOX_NAME_MAX 1024
+#define STORE_MBOX_DEPTH_MAX 64
 /* A blob is written to its file in chunks of up to this many bytes. */
 #define STORE_BLOB_BUF_MAX (64u * 1024)
 /* ... starting from this many. */
@@ -197,8 +229,14 @@
    port 25).  [relay] mx_port overrides it for tests only. */
 #define QUEUE_MX_PORT_DEFAULT 25
 /* How often the runner looks at the database for due entries: also how
-   soon `buzon queue flush` (another process) takes effect. */
+   soon `buzon queue flush` (another process) takes effect.  New mail
+   does not wait for it (the SMTP server kicks the runner).  Default of
+   [queue] poll. */
 #define QUEUE_POLL_MS 1000u
+/* A kick (new mail) scans after this delay, so that the kicks of a busy
+   intake share one scan: each scan is a write transaction, and one per
+   message competes with the intake's own commits for the database. */
+#define QUEUE_KICK_DELAY_MS 20u
 /* Entries taken from the database per scan (the rest wait a scan). */
 #define QUEUE_SCAN_MAX 256
 /* Messages in flight at once across all destinations. */
@@ -239,5 +277,28 @@
 #define DNS_TXT_STRING_MAX 255
 /* TTL printed by `buzon dns`. */
 #define DNS_TTL_DEFAULT 3600
+
+/* HTTP (RFC 9110, RFC 9112; src/web). */
+/* RFC 9112 3: senders and recipients SHOULD support request lines of at
+   least 8000 octets.  Longer ones are answered 414. */
+#define HTTP_REQUEST_LINE_MAX 8192
+/* The header section: field lines with their line ends (nginx's
+   large_client_header_buffers is 4 x 8 KiB; JMAP requests carry few
+   fields, browsers' cookies stay far below).  More: 431 (RFC 6585 5). */
+#define HTTP_HEADER_BYTES_MAX (32u * 1024)
+/* Field lines in one header section (Apache's LimitRequestFields). */
+#define HTTP_HEADERS_MAX 100
+/* Decoded request body: uploads are at most one message (JMAP
+   maxSizeUpload); more: 413. */
+#define HTTP_BODY_MAX SMTP_MESSAGE_SIZE_DEFAULT
+/* One chunk-size line with its extensions (RFC 9112 7.1.1), and the
+   extension octets of all chunks of one body: a client may not make the
+   server read unbounded framing for a few body octets. */
+#define HTTP_CHUNK_LINE_MAX 4096
+#define HTTP_CHUNK_EXT_TOTAL_MAX (16u * 1024)
+/* The trailer section of a chunked body (RFC 9112 7.1.2): bounded like
+   the header section, and smaller (nothing here uses trailers). */
+#define HTTP_TRAILER_BYTES_MAX (8u * 1024)
+#define HTTP_TRAILERS_MAX 32
 
 #endif

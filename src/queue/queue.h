@@ -13,16 +13,18 @@ struct queue_runner;
 struct store;
 
 /* Start the runner on the loop thread.  *cfgp is read at every use (a
-   reload swaps it).  It polls the store every QUEUE_POLL_MS for due
-   entries (so `buzon queue flush`, another process, takes effect within
-   that time), clears in-flight marks a crash left, and delivers.  ev,
-   pool, store and cfgp must outlive it.  Returns the runner (free with
-   queue_runner_free) or NULL with a static *error_r. */
+   reload swaps it).  It polls the store every [queue] poll (default
+   QUEUE_POLL_MS) for due entries (so `buzon queue flush`, another
+   process, takes effect within that time; new mail comes with a
+   queue_runner_kick()), clears in-flight marks a crash left, and
+   delivers.  ev, pool, store and cfgp must outlive it.  Returns the
+   runner (free with queue_runner_free) or NULL with a static *error_r. */
 struct queue_runner *queue_runner_new(struct ev *ev, struct pool *pool,
 				      struct store *store,
 				      struct config *const *cfgp,
 				      const char **error_r);
-/* Look at the store now (new mail was queued). */
+/* Look at the store soon (new mail was queued): within
+   QUEUE_KICK_DELAY_MS, one scan for every kick in that time. */
 void queue_runner_kick(struct queue_runner *q);
 /* Graceful stop: no new attempts, connections are closed (their
    recipients stay queued: at least once), pending store work finishes.

@@ -92,7 +92,9 @@ struct queue_runner {
 	unsigned n_msgs;
 	unsigned busy;      /* pool jobs and sessions in flight */
 	uint64_t timer;
-	bool scanning, stopping, rescan;
+	bool scanning, stopping;
+	bool rescan; /* kicked while scanning */
+	bool kicked; /* the timer is armed for a kick */
 	void (*on_idle)(void *);
 	void *idle_arg;
 };

@@ -626,9 +626,10 @@ queue_scan_done(void *arg)
 	free(sc->msgs);
 	/* a full batch: more may be due at once */
 	if (!q->stopping)
-		queue_runner_arm(q, sc->n == sc->max || q->rescan
-					? 0
-					: QUEUE_POLL_MS);
+		queue_runner_arm(q, sc->n == sc->max ? 0
+				    : q->rescan      ? QUEUE_KICK_DELAY_MS
+						     : (*q->cfgp)->queue_poll_ms);
+	q->kicked = q->rescan;
 	q->rescan = false;
 	free(sc);
 	queue_runner_unbusy(q);
@@ -642,9 +643,11 @@ queue_runner_on_timer(struct ev *ev, void *arg)
 
 	(void)ev;
 	q->timer = 0;
+	q->kicked = false;
 	if (q->stopping || q->scanning)
 		return;
 	if (q->n_msgs >= QUEUE_ACTIVE_MAX) {
+		/* full: look again soon, whatever [queue] poll says */
 		queue_runner_arm(q, QUEUE_POLL_MS);
 		return;
 	}
@@ -672,10 +675,12 @@ queue_runner_kick(struct queue_runner *q)
 {
 	if (q->stopping)
 		return;
-	if (q->scanning)
+	if (q->scanning) {
 		q->rescan = true;
-	else
-		queue_runner_arm(q, 0);
+	} else if (!q->kicked) {
+		q->kicked = true;
+		queue_runner_arm(q, QUEUE_KICK_DELAY_MS);
+	}
 }
 
 /* ---- finishing an attempt ---- */
@@ -763,12 +768,15 @@ queue_dsn_stored(void *arg, int ok, const char *error)
 	struct queue_dsn_job *j = arg;
 	struct queue_msg *m = j->m;
 
-	if (ok)
+	if (ok) {
 		log_info("queue id=%lld dsn to=<%s> stored", (long long)m->e.id,
 			 m->e.sender);
-	else
+		if (j->d.n_remote > 0)
+			queue_runner_kick(m->q); /* send it now */
+	} else {
 		log_error("queue id=%lld dsn to=<%s> not stored: %s",
 			  (long long)m->e.id, m->e.sender, error);
+	}
 	mime_msg_info_clear(&j->info);
 	free(j);
 	if (--m->dsn_pending == 0)

@@ -19,6 +19,7 @@ enum smtp_client_state {
 	ST_STARTTLS,
 	ST_TLS_WAIT,
 	ST_AUTH,
+	ST_AUTH_LOGIN,
 	ST_READY,
 	ST_TX,   /* MAIL / RCPT / DATA replies outstanding */
 	ST_DATA, /* the caller sends message bytes */
@@ -44,6 +45,8 @@ struct smtp_client {
 	enum smtp_client_tls tls_policy;
 	bool auth_plaintext;
 	bool tls, esmtp, authed;
+	/* AUTH LOGIN: 334 prompts answered so far (user, then password) */
+	unsigned login_step;
 	struct smtp_caps caps;
 
 	struct buf in, out;
@@ -275,19 +278,30 @@ smtp_client_ready(struct smtp_client *c)
 	smtp_client_event(c, SMTP_CLIENT_EV_READY);
 }
 
+/* Send s base64-encoded (after prefix, then CRLF); wipes its copies. */
+static void
+smtp_client_send_b64(struct smtp_client *c, const char *prefix, const void *s,
+		     size_t n)
+{
+	char *enc = xmalloc(BASE64_ENCODED_LEN(n) + 1);
+
+	base64_encode(s, n, enc);
+	buf_printf(&c->out, "%s%s\r\n", prefix, enc);
+	explicit_bzero(enc, strlen(enc));
+	free(enc);
+}
+
 /* After the greeting exchange: AUTH if configured, else ready. */
 static void
 smtp_client_auth(struct smtp_client *c)
 {
 	struct buf b;
-	char *enc;
-	size_t ul, pl;
 
 	if (c->auth_user == NULL || c->authed) {
 		smtp_client_ready(c);
 		return;
 	}
-	/* RFC 4954 14 / RFC 4616 6: PLAIN only under TLS. */
+	/* RFC 4954 14 / RFC 4616 6: passwords only under TLS. */
 	if (!c->tls && !c->auth_plaintext) {
 		smtp_client_fail(c, 451, "4.7.0",
 				 "Refusing AUTH on an unencrypted connection",
@@ -295,26 +309,30 @@ smtp_client_auth(struct smtp_client *c)
 		return;
 	}
 	if ((c->caps.auth & SMTP_AUTH_MECH_PLAIN) == 0) {
-		smtp_client_fail(c, 451, "4.7.0",
-				 "Server does not offer AUTH PLAIN", true,
-				 SMTP_CLIENT_PH_AUTH, true);
+		if ((c->caps.auth & SMTP_AUTH_MECH_LOGIN) == 0) {
+			smtp_client_fail(c, 451, "4.7.0",
+					 "Server offers neither AUTH PLAIN "
+					 "nor LOGIN",
+					 true, SMTP_CLIENT_PH_AUTH, true);
+			return;
+		}
+		/* LOGIN (draft-murchison-sasl-login): the user name and
+		   the password, each after a 334 prompt whose text is
+		   not relied on. */
+		smtp_client_cmd(c, "AUTH LOGIN");
+		c->login_step = 0;
+		c->state = ST_AUTH_LOGIN;
 		return;
 	}
 	/* RFC 4616 2: [authzid] NUL authcid NUL passwd, sent as the initial
 	   response (RFC 4954 4). */
-	ul = strlen(c->auth_user);
-	pl = strlen(c->auth_pass);
 	buf_init(&b, 0);
 	buf_append(&b, "", 1);
-	buf_append(&b, c->auth_user, ul);
+	buf_append_str(&b, c->auth_user);
 	buf_append(&b, "", 1);
-	buf_append(&b, c->auth_pass, pl);
-	enc = xmalloc(BASE64_ENCODED_LEN(buf_len(&b)) + 1);
-	base64_encode(buf_rptr(&b), buf_len(&b), enc);
-	buf_printf(&c->out, "AUTH PLAIN %s\r\n", enc);
-	memset(enc, 0, strlen(enc));
-	free(enc);
-	memset(b.data, 0, b.cap);
+	buf_append_str(&b, c->auth_pass);
+	smtp_client_send_b64(c, "AUTH PLAIN ", buf_rptr(&b), buf_len(&b));
+	explicit_bzero(b.data, b.cap);
 	buf_deinit(&b);
 	c->state = ST_AUTH;
 }
@@ -775,6 +793,15 @@ smtp_client_reply(struct smtp_client *c, const struct smtp_reply *r)
 			smtp_client_auth(c);
 		}
 		return;
+	case ST_AUTH_LOGIN:
+		if (cls == 3 && c->login_step < 2) {
+			const char *v = c->login_step++ == 0 ? c->auth_user
+							     : c->auth_pass;
+
+			smtp_client_send_b64(c, "", v, strlen(v));
+			return;
+		}
+		/* FALLTHROUGH */
 	case ST_AUTH:
 		if (cls == 2) {
 			c->authed = true;
@@ -912,6 +939,7 @@ smtp_client_phase(const struct smtp_client *c)
 	case ST_TLS_WAIT:
 		return SMTP_CLIENT_PH_TLS_HANDSHAKE;
 	case ST_AUTH:
+	case ST_AUTH_LOGIN:
 		return SMTP_CLIENT_PH_AUTH;
 	case ST_READY:
 		return SMTP_CLIENT_PH_IDLE;

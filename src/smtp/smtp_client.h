@@ -31,8 +31,10 @@ struct smtp_client_cfg {
 	/* The connection is encrypted already (implicit TLS, port 465):
 	   STARTTLS is never sent. */
 	bool tls_active;
-	/* AUTH PLAIN (RFC 4954, RFC 4616) with these credentials after
-	   EHLO (and STARTTLS); NULL: no AUTH. */
+	/* AUTH (RFC 4954) with these credentials after EHLO (and
+	   STARTTLS): PLAIN (RFC 4616), or LOGIN when only that is offered;
+	   NULL: no AUTH.  Neither offered, or a refusal, ends the session
+	   (the refusal with the server's reply). */
 	const char *auth_user, *auth_pass;
 	/* Allow AUTH on an unencrypted connection (tests, loopback). */
 	bool auth_plaintext;

@@ -14,6 +14,7 @@ struct pool;
 struct store;
 struct listener;
 struct auth_limiter;
+struct queue_runner;
 
 struct smtp_server {
 	struct config *cfg; /* replaced on reload; sessions never keep
@@ -23,6 +24,10 @@ struct smtp_server {
 	struct store *store;
 	SSL_CTX *tls;
 	struct auth_limiter *limiter;
+	/* Kicked when a message with remote recipients is committed, so
+	   it leaves at once instead of at the runner's next poll; NULL:
+	   none (the poll finds it). */
+	struct queue_runner *queue;
 	uint64_t next_session;
 	unsigned sessions;
 	struct smtp_session *session_list; /* every live session */

@@ -16,6 +16,7 @@
 #include "limits.h"
 #include "log.h"
 #include "mime/mime_summary.h"
+#include "queue/queue.h"
 #include "smtp/smtp_notify.h"
 #include "store/store.h"
 #include "tls.h"
@@ -271,6 +272,8 @@ smtp_tx_delivered(void *arg, int ok, const char *error)
 	else
 		log_error("%016llx smtp delivery failed id=%s error=\"%s\"",
 			  (unsigned long long)s->id, j->id, error);
+	if (ok && j->d.n_remote > 0 && s->srv->queue != NULL)
+		queue_runner_kick(s->srv->queue);
 	mime_msg_info_clear(&j->info);
 	free(j->accounts);
 	free(j->remote);

@@ -139,11 +139,30 @@ static const char store_schema_v2[] =
     "ALTER TABLE queue ADD COLUMN held INTEGER NOT NULL DEFAULT 0;"
     "ALTER TABLE queue_rcpt ADD COLUMN mta TEXT;";
 
+/* Version 3: IMAP.  Subscriptions are names of their own (RFC 9051
+   6.3.7: a name stays subscribed when its mailbox is deleted), so they
+   leave mailboxes for a table; the old flag is carried over and dropped.
+   mailboxes.recent_uid is the highest UID some session has claimed as
+   \Recent (RFC 3501 2.3.2): 0 here, so mail never seen by IMAP is new
+   to the first session.  The indexes store_msg.c needs exist since v1:
+   the primary key (mailbox_id, uid), mailbox_messages_modseq and
+   expunged_modseq. */
+static const char store_schema_v3[] =
+    "CREATE TABLE subscriptions("
+    " account_id INTEGER NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,"
+    " name TEXT NOT NULL,"
+    " PRIMARY KEY(account_id, name)) WITHOUT ROWID;"
+    "INSERT INTO subscriptions(account_id, name)"
+    " SELECT account_id, name FROM mailboxes WHERE subscribed != 0;"
+    "ALTER TABLE mailboxes DROP COLUMN subscribed;"
+    "ALTER TABLE mailboxes ADD COLUMN recent_uid INTEGER NOT NULL DEFAULT 0;";
+
 /* store_migrations[n] takes the schema from version n to n + 1.  Add new
    versions at the end; never edit a released step. */
 static const char *const store_migrations[] = {
     store_schema_v1,
     store_schema_v2,
+    store_schema_v3,
 };
 #define STORE_SCHEMA_VERSION                                                   \
 	((int)(sizeof(store_migrations) / sizeof(store_migrations[0])))
@@ -342,6 +361,24 @@ store_db_get_int(struct store_db *db, const char *sql, const char *text,
 	if (rc == SQLITE_ROW)
 		return 1;
 	return rc == SQLITE_DONE ? 0 : -1;
+}
+
+int
+store_db_ints(struct store_db *db, const char *sql, const int64_t *args,
+	      int n_args, int64_t *v_r, int n_v)
+{
+	sqlite3_stmt *st = store_db_stmt(db, sql);
+	int rc, i;
+
+	if (st == NULL)
+		return -1;
+	for (i = 0; i < n_args; i++)
+		sqlite3_bind_int64(st, i + 1, args[i]);
+	rc = sqlite3_step(st);
+	for (i = 0; rc == SQLITE_ROW && i < n_v; i++)
+		v_r[i] = sqlite3_column_int64(st, i);
+	sqlite3_reset(st);
+	return rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : -1;
 }
 
 int
@@ -572,6 +609,44 @@ store_close(struct store **sp)
 	*sp = NULL;
 	store_deliver_stop(s);
 	store_free(s);
+}
+
+void
+store_set_notify(struct store *s, store_notify_fn *fn, void *arg)
+{
+	s->notify = fn;
+	s->notify_arg = arg;
+}
+
+void
+store_notify(struct store *s, const int64_t *ids, size_t n)
+{
+	size_t i;
+
+	if (s->notify == NULL)
+		return;
+	for (i = 0; i < n; i++)
+		s->notify(s->notify_arg, ids[i]);
+}
+
+int
+store_db_commit_changes(struct store *s, struct store_db *db,
+			const int64_t *ids, size_t n, bool gc,
+			const char **error_r)
+{
+	/* synchronous=FULL: the commit is durable when it returns. */
+	if (store_db_commit(db) < 0) {
+		store_err_db(error_r, db, "commit");
+		store_db_rollback(db);
+		store_db_release(s, db);
+		return -1;
+	}
+	store_db_release(s, db);
+	store_notify(s, ids, n);
+	/* Only after the commit: files of messages nobody holds now. */
+	if (gc)
+		store_blob_gc(s);
+	return 0;
 }
 
 void

@@ -19,6 +19,8 @@ static const char sql_addr_taken[] =
     " UNION ALL SELECT 1 FROM aliases WHERE address = ?1 LIMIT 1";
 static const char sql_account_insert[] =
     "INSERT INTO accounts(address, pwhash, created) VALUES(?1, ?2, ?3)";
+static const char sql_subscribe[] =
+    "INSERT OR IGNORE INTO subscriptions(account_id, name) VALUES(?1, ?2)";
 static const char sql_account_id[] =
     "SELECT id FROM accounts WHERE address = ?1";
 static const char sql_account_delete[] = "DELETE FROM accounts WHERE id = ?1";
@@ -99,15 +101,28 @@ store_account_add(struct store *s, const char *address, const char *pwhash,
 		goto out;
 	}
 	id = sqlite3_last_insert_rowid(db->db);
+	/* Each initial mailbox, subscribed (clients that show only
+	   subscribed folders see them). */
 	for (i = 0; i < sizeof(store_default_mailboxes) /
 			    sizeof(store_default_mailboxes[0]);
-	     i++)
+	     i++) {
 		if (store_mailbox_create(
 			db, id, store_default_mailboxes[i].name,
-			store_default_mailboxes[i].special_use) < 0) {
+			store_default_mailboxes[i].special_use) < 0 ||
+		    (st = store_db_stmt(db, sql_subscribe)) == NULL) {
 			rc = store_err_db(error_r, db, "mailbox create");
 			goto out;
 		}
+		sqlite3_bind_int64(st, 1, id);
+		sqlite3_bind_text(st, 2, store_default_mailboxes[i].name, -1,
+				  SQLITE_STATIC);
+		rc = sqlite3_step(st);
+		sqlite3_reset(st);
+		if (rc != SQLITE_DONE) {
+			rc = store_err_db(error_r, db, "subscribe");
+			goto out;
+		}
+	}
 	rc = store_db_commit(db) < 0 ? store_err_db(error_r, db, "commit") : 1;
 out:
 	store_db_release(s, db); /* rolls back what was not committed */
@@ -153,14 +168,8 @@ store_account_del(struct store *s, const char *address, const char **error_r)
 		rc = store_err_db(error_r, db, "account del");
 		goto out;
 	}
-	if (store_db_commit(db) < 0) {
-		rc = store_err_db(error_r, db, "commit");
-		goto out;
-	}
-	store_db_release(s, db);
-	/* Only after the commit: files of messages nobody holds now. */
-	store_blob_gc(s);
-	return 1;
+	return store_db_commit_changes(s, db, NULL, 0, true, error_r) < 0 ? -1
+									   : 1;
 out:
 	store_db_release(s, db);
 	return rc;

@@ -25,10 +25,11 @@ static const char sql_mailbox_id[] =
    mailbox (RFC 9051 2.3.1.1), which POP3 UIDLs rely on too. */
 static const char sql_mailbox_next[] =
     "UPDATE mailboxes SET uidnext = uidnext + 1, highestmodseq ="
-    " highestmodseq + 1 WHERE id = ?1 RETURNING uidnext - 1, highestmodseq";
+    " highestmodseq + 1 WHERE id = ?1 RETURNING uidnext - 1, highestmodseq,"
+    " uidvalidity";
 static const char sql_copy_insert[] =
     "INSERT INTO mailbox_messages(mailbox_id, uid, message_id, flags,"
-    " modseq, internaldate) VALUES(?1, ?2, ?3, ?4, ?5, ?6)";
+    " modseq, internaldate, keywords) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7)";
 static const char sql_queue_insert[] =
     "INSERT INTO queue(message_id, sender, envid, ret, created,"
     " next_attempt) VALUES(?1, ?2, ?3, ?4, ?5, ?5)";
@@ -79,10 +80,13 @@ store_deliver_message_row(struct store_db *db, const struct store_job *job)
 	return rc < 0 ? -1 : sqlite3_last_insert_rowid(db->db);
 }
 
-/* The mailbox of account named name, created if absent.  -1 on error
-   (also when the account no longer exists: foreign key). */
+/* The mailbox of account named name (stored form, modified and
+   restored while superiors are created), created if absent unless
+   no_create.  0 if absent with no_create, -1 on error (also when the
+   account no longer exists: foreign key). */
 static int64_t
-store_deliver_mailbox(struct store_db *db, int64_t account_id, const char *name)
+store_deliver_mailbox(struct store_db *db, int64_t account_id, char *name,
+		      bool no_create)
 {
 	sqlite3_stmt *st = store_db_stmt(db, sql_mailbox_id);
 	int64_t id = 0;
@@ -100,13 +104,18 @@ store_deliver_mailbox(struct store_db *db, int64_t account_id, const char *name)
 		return id;
 	if (rc != SQLITE_DONE)
 		return -1;
-	return store_mailbox_create(db, account_id, name, NULL);
+	if (no_create)
+		return 0;
+	return store_mbox_make(db, account_id, name, NULL, false);
 }
 
-/* One copy of message_id in the mailbox, with the next UID and modseq. */
+/* One copy of message_id in the mailbox, with the next UID and modseq,
+   and keywords (normalized, or NULL).  The copy's UID and the mailbox's
+   UIDVALIDITY go to *uid_r and *uidvalidity_r. */
 static int
 store_deliver_copy(struct store_db *db, const struct store_delivery *d,
-		   int64_t mailbox_id, int64_t message_id)
+		   int64_t mailbox_id, int64_t message_id, const char *keywords,
+		   uint32_t *uid_r, uint32_t *uidvalidity_r)
 {
 	sqlite3_stmt *st = store_db_stmt(db, sql_mailbox_next);
 	int64_t uid, modseq;
@@ -120,9 +129,11 @@ store_deliver_copy(struct store_db *db, const struct store_delivery *d,
 	}
 	uid = sqlite3_column_int64(st, 0);
 	modseq = sqlite3_column_int64(st, 1);
+	*uidvalidity_r = (uint32_t)sqlite3_column_int64(st, 2);
 	sqlite3_reset(st);
 	if (uid > UINT32_MAX)
 		return -1; /* RFC 9051 2.3.1.1: UIDs are 32-bit */
+	*uid_r = (uint32_t)uid;
 	st = store_db_stmt(db, sql_copy_insert);
 	if (st == NULL)
 		return -1;
@@ -133,6 +144,7 @@ store_deliver_copy(struct store_db *db, const struct store_delivery *d,
 	sqlite3_bind_int64(st, 5, modseq);
 	sqlite3_bind_int64(st, 6,
 			   d->internaldate ? d->internaldate : time(NULL));
+	store_db_bind_text(st, 7, keywords);
 	if (store_deliver_step(st, SQLITE_DONE) < 0) {
 		sqlite3_reset(st);
 		return -1;
@@ -186,19 +198,31 @@ store_deliver_cmp_id(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
-/* All rows of one delivery, inside the batch transaction. */
-static int
-store_deliver_rows(struct store_db *db, const struct store_job *job)
-{
-	const struct store_delivery *d = job->d;
-	const char *mbox = store_mailbox_name(d->mailbox);
-	int64_t message_id, mailbox_id, *ids = NULL;
-	size_t i;
-	int rc = -1;
+static const char store_deliver_err_db[] = "database insert failed";
+static const char store_deliver_err_nombox[] = "no such mailbox";
 
+/* All rows of one delivery, inside the batch transaction.  Returns NULL,
+   or why the job fails (static). */
+static const char *
+store_deliver_rows(struct store_db *db, struct store_job *job)
+{
+	struct store_delivery *d = job->d;
+	char mbox[STORE_MBOX_NAME_MAX + 1];
+	int64_t message_id, mailbox_id, *ids = NULL;
+	uint32_t uid, uidvalidity;
+	const char *rc = store_deliver_err_db;
+	char *keywords = NULL;
+	size_t i;
+
+	if (d->mailbox == NULL)
+		memcpy(mbox, STORE_INBOX, sizeof(STORE_INBOX));
+	else if (store_mbox_norm(d->mailbox, mbox, NULL) < 0)
+		return d->no_create ? store_deliver_err_nombox
+				    : "invalid mailbox name";
 	message_id = store_deliver_message_row(db, job);
 	if (message_id < 0)
-		return -1;
+		return rc;
+	keywords = store_keywords_norm(d->keywords);
 	if (d->n_accounts > 0) {
 		/* Sorted, so a recipient named twice gets one copy. */
 		ids = xmalloc(d->n_accounts * sizeof(*ids));
@@ -208,17 +232,59 @@ store_deliver_rows(struct store_db *db, const struct store_job *job)
 	for (i = 0; i < d->n_accounts; i++) {
 		if (i > 0 && ids[i] == ids[i - 1])
 			continue;
-		mailbox_id = store_deliver_mailbox(db, ids[i], mbox);
-		if (mailbox_id < 0 ||
-		    store_deliver_copy(db, d, mailbox_id, message_id) < 0)
+		mailbox_id =
+		    store_deliver_mailbox(db, ids[i], mbox, d->no_create);
+		if (mailbox_id == 0)
+			rc = store_deliver_err_nombox;
+		if (mailbox_id <= 0 ||
+		    store_deliver_copy(db, d, mailbox_id, message_id, keywords,
+				       &uid, &uidvalidity) < 0)
 			goto out;
+		job->mbox_ids = xrealloc(job->mbox_ids, (job->n_mbox_ids + 1) *
+							    sizeof(int64_t));
+		job->mbox_ids[job->n_mbox_ids++] = mailbox_id;
+		if (i == 0) {
+			/* RFC 4315 APPENDUID: the lowest account's copy. */
+			d->out_uid = uid;
+			d->out_uidvalidity = uidvalidity;
+		}
 	}
 	if (d->n_remote > 0 && store_deliver_queue(db, d, message_id) < 0)
 		goto out;
-	rc = 0;
+	rc = NULL;
 out:
+	free(keywords);
 	free(ids);
 	return rc;
+}
+
+/* After the batch commit: the notify hook, once per mailbox that got a
+   copy from a job that succeeded.  Frees the jobs' mailbox lists. */
+static void
+store_deliver_notify(struct store *s, struct store_job **jobs, size_t n)
+{
+	int64_t *ids = NULL;
+	size_t i, j, k = 0;
+
+	for (i = 0; i < n; i++) {
+		if (jobs[i]->ok && s->notify != NULL) {
+			ids = xrealloc(ids, (k + jobs[i]->n_mbox_ids + 1) *
+						sizeof(*ids));
+			memcpy(ids + k, jobs[i]->mbox_ids,
+			       jobs[i]->n_mbox_ids * sizeof(*ids));
+			k += jobs[i]->n_mbox_ids;
+		}
+		free(jobs[i]->mbox_ids);
+		jobs[i]->mbox_ids = NULL;
+		jobs[i]->n_mbox_ids = 0;
+	}
+	if (k > 1)
+		qsort(ids, k, sizeof(*ids), store_deliver_cmp_id);
+	for (i = j = 0; i < k; i++)
+		if (j == 0 || ids[i] != ids[j - 1])
+			ids[j++] = ids[i];
+	store_notify(s, ids, j);
+	free(ids);
 }
 
 static void
@@ -274,14 +340,18 @@ store_deliver_commit(struct store *s, struct store_db *db,
 		n_ok = 0;
 	}
 	for (i = 0; n_ok > 0 && i < n; i++) {
+		const char *err = store_deliver_err_db;
+
 		if (!jobs[i]->ok)
 			continue;
 		if (store_db_exec(db, sql_savepoint) < 0 ||
-		    store_deliver_rows(db, jobs[i]) < 0) {
-			log_error("store delivery rows: %s",
-				  sqlite3_errmsg(db->db));
+		    (err = store_deliver_rows(db, jobs[i])) != NULL) {
+			if (err == store_deliver_err_db)
+				log_error("store delivery rows: %s",
+					  sqlite3_errmsg(db->db));
 			(void)store_db_exec(db, sql_rollback_to);
-			store_job_fail(jobs[i], "database insert failed");
+			store_job_fail(jobs[i], err);
+			jobs[i]->n_mbox_ids = 0;
 		}
 		(void)store_db_exec(db, sql_release);
 	}
@@ -304,6 +374,7 @@ store_deliver_commit(struct store *s, struct store_db *db,
 			s->stats.deliveries_failed++;
 	}
 	pthread_mutex_unlock(&s->mu);
+	store_deliver_notify(s, jobs, n);
 	/* A failed delivery leaves no file behind. */
 	for (i = 0; i < n; i++)
 		if (!jobs[i]->ok && jobs[i]->renamed) {

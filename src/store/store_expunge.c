@@ -3,34 +3,26 @@
 #include "store/store_int.h"
 #include <stdlib.h>
 
-static const char sql_modseq[] =
-    "UPDATE mailboxes SET highestmodseq = highestmodseq + 1 WHERE id = ?1"
-    " RETURNING highestmodseq";
 static const char sql_delete[] =
     "DELETE FROM mailbox_messages WHERE mailbox_id = ?1 AND uid = ?2";
 static const char sql_record[] =
     "INSERT OR REPLACE INTO expunged(mailbox_id, uid, modseq)"
     " VALUES(?1, ?2, ?3)";
 
-/* Delete the copies and record them; returns the count or -1. */
-static int
+int
 store_expunge_rows(struct store_db *db, int64_t mailbox_id,
 		   const uint32_t *uids, size_t n)
 {
-	sqlite3_stmt *st = store_db_stmt(db, sql_modseq);
-	int64_t modseq;
+	/* RFC 7162 3.1: one operation, one new mod-sequence. */
+	int64_t modseq = store_modseq_next(db, mailbox_id);
+	sqlite3_stmt *st;
 	size_t i;
 	int removed = 0, rc;
 
-	if (st == NULL)
+	if (modseq < 0)
 		return -1;
-	/* RFC 7162 3.1: one operation, one new mod-sequence. */
-	sqlite3_bind_int64(st, 1, mailbox_id);
-	rc = sqlite3_step(st);
-	modseq = sqlite3_column_int64(st, 0);
-	sqlite3_reset(st);
-	if (rc != SQLITE_ROW)
-		return -1;
+	if (modseq == 0)
+		return 0; /* no such mailbox */
 	for (i = 0; i < n; i++) {
 		if ((st = store_db_stmt(db, sql_delete)) == NULL)
 			return -1;
@@ -78,13 +70,8 @@ store_expunge(struct store *s, int64_t mailbox_id, const uint32_t *uids,
 		store_db_release(s, db);
 		return 0;
 	}
-	/* synchronous=FULL: the commit is durable when it returns. */
-	if (store_db_commit(db) < 0) {
-		store_err_db(error_r, db, "expunge commit");
-		goto fail;
-	}
-	store_db_release(s, db);
-	store_blob_gc(s);
+	if (store_db_commit_changes(s, db, &mailbox_id, 1, true, error_r) < 0)
+		return -1;
 	return removed;
 fail:
 	store_db_rollback(db);

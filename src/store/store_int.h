@@ -45,6 +45,10 @@ struct store_job {
 	bool renamed;
 	int ok;
 	const char *error; /* static */
+	/* Mailboxes that got a copy (for the notify hook after the commit;
+	   emptied when the job's rows are rolled back), malloc'd. */
+	int64_t *mbox_ids;
+	size_t n_mbox_ids;
 };
 
 struct store {
@@ -72,6 +76,10 @@ struct store {
 	struct store_db *commit_db; /* committer thread only */
 
 	struct store_stats stats; /* under mu */
+
+	/* store_set_notify(): set before other threads use the store. */
+	store_notify_fn *notify;
+	void *notify_arg;
 };
 
 /* Errors: a thread-local message returned through error_r.  Always -1. */
@@ -102,6 +110,23 @@ struct store_db *store_db_acquire_tx(struct store *s, bool write,
    the first row into *v_r.  Returns 1 row, 0 no row, -1 error. */
 int store_db_get_int(struct store_db *db, const char *sql, const char *text,
 		     int64_t *v_r);
+/* Commit db's write transaction (durable on return) and release db;
+   then call the notify hook for each of the n mailbox ids (distinct)
+   and, when gc, remove messages no mailbox or queue entry holds any
+   more (store_blob_gc).  On a commit error the transaction is rolled
+   back, db released and -1 returned (*error_r); else 0. */
+int store_db_commit_changes(struct store *s, struct store_db *db,
+			    const int64_t *ids, size_t n, bool gc,
+			    const char **error_r);
+/* Call the notify hook (if set) for each of the n mailbox ids. */
+void store_notify(struct store *s, const int64_t *ids, size_t n);
+/* Run sql (cached statement) with integers args[0..n_args) bound to
+   ?1.. and read the first n_v columns of its first row into v_r (left
+   alone when there is no row).  For SELECTs and for writes, also with
+   RETURNING (all changes are made by the one step).  Returns 1 row, 0
+   no row, -1 error. */
+int store_db_ints(struct store_db *db, const char *sql, const int64_t *args,
+		  int n_args, int64_t *v_r, int n_v);
 /* Bind text, NULL when s is NULL. */
 int store_db_bind_text(sqlite3_stmt *st, int i, const char *s);
 
@@ -135,9 +160,6 @@ int store_address_norm(const char *in, char *out);
    blobs/XX/; fills job->rel, job->size.  Frees the blob.  0 or -1 (the
    temp file is removed then). */
 int store_blob_finish(struct store_job *job);
-/* Delete message rows whose refcount dropped to 0 inside the caller's
-   transaction; their blob paths (relative) are returned in *paths_r
-   (malloc'd array of malloc'd strings) for unlinking after commit. */
 /* Remove the files and rows of messages no mailbox holds any more
    (refcount <= 0).  Call after the commit that released them, and at
    open (a crash may have come in between).  Errors are left for the
@@ -159,6 +181,38 @@ const char *store_mailbox_name(const char *name);
    caller's transaction.  Returns its id, or -1. */
 int64_t store_mailbox_create(struct store_db *db, int64_t account_id,
 			     const char *name, const char *special_use);
+
+/* IMAP mailboxes (store_mbox.c). */
+/* Check name (see store_mbox_create) and write its stored form to out:
+   "INBOX" in any case, alone or as the first level, is spelled INBOX.
+   Returns 0, or -1 with *error_r set. */
+int store_mbox_norm(const char *name, char out[STORE_MBOX_NAME_MAX + 1],
+		    const char **error_r);
+/* Inside the caller's write transaction: create each missing superior
+   of the stored name norm ("a" and "a/b" for "a/b/c"; norm is modified
+   during the call and restored), then norm itself (which must not
+   exist) unless superiors_only.  Returns norm's new id (0 when
+   superiors_only), -1 on a database error. */
+int64_t store_mbox_make(struct store_db *db, int64_t account_id, char *norm,
+			const char *special_use, bool superiors_only);
+
+/* IMAP messages (store_msg.c). */
+/* Inside the caller's write transaction: one new modseq of mailbox_id
+   (RFC 7162 3.1: one per transaction that changes the mailbox).
+   Returns it, 0 if there is no such mailbox, -1 on error. */
+int64_t store_modseq_next(struct store_db *db, int64_t mailbox_id);
+/* A keyword list (keywords separated by runs of spaces) without empty
+   entries and without duplicates (ASCII case ignored; the first
+   spelling is kept), single-spaced: malloc'd, or NULL when empty. */
+char *store_keywords_norm(const char *list);
+
+/* Expunge (store_expunge.c). */
+/* Inside the caller's write transaction: take one new modseq of
+   mailbox_id, delete the copies with these UIDs and record them in
+   `expunged` with it.  Returns the number removed (when 0, roll back:
+   the modseq was taken for nothing) or -1. */
+int store_expunge_rows(struct store_db *db, int64_t mailbox_id,
+		       const uint32_t *uids, size_t n);
 
 /* Delivery (store_deliver.c). */
 int store_deliver_start(struct store *s, const char **error_r);

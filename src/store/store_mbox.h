@@ -66,7 +66,8 @@ int store_mbox_delete(struct store *s, int64_t account_id, const char *name,
    Renaming INBOX (RFC 9051 6.3.6) moves all its messages into a new
    mailbox `to` and leaves INBOX empty (its inferiors are not moved).
    Returns 1 done, 0 no such mailbox, -2 `to` (or a renamed inferior)
-   exists already, -3 `to` is inside `from`, -1 error. */
+   exists already, -3 `to` is inside `from` (allowed for INBOX, whose
+   inferiors stay), -1 error (also for a bad `to`). */
 int store_mbox_rename(struct store *s, int64_t account_id, const char *from,
 		      const char *to, const char **error_r);
 
@@ -98,9 +99,10 @@ int store_mbox_status(struct store *s, int64_t mailbox_id,
 
 /* \Recent (RFC 3501 2.3.2): claim for the calling session every UID of
    mailbox_id that no session has claimed yet.  On return UIDs >=
-   *first_r (and below the mailbox's uidnext) are this caller's recent
-   messages; no other caller will get them, also after a restart.
-   Returns 1, 0 if the mailbox is gone, -1 error. */
+   *first_r (and below the mailbox's uidnext at the time of the call)
+   are this caller's recent messages; no other caller will get them,
+   also after a restart.  When there was nothing to claim, *first_r is
+   that uidnext.  Returns 1, 0 if the mailbox is gone, -1 error. */
 int store_mbox_recent(struct store *s, int64_t mailbox_id, uint32_t *first_r,
 		      const char **error_r);
 

@@ -70,10 +70,14 @@ class Server:
     """One buzon instance in its own directory (config + data)."""
 
     def __init__(self, tmpdir, name="buzon", smtp_extra="", extra="",
-                 pop3=False, pop3_extra="", relay=DEAD_RELAY):
+                 pop3=False, pop3_extra="", imap=False, imap_extra="",
+                 relay=DEAD_RELAY):
         """pop3=True adds the pop3 (STLS) and pop3s (implicit TLS)
         listeners and a [pop3] section holding pop3_extra, and start()
-        waits for them too.  relay is written before [log]: the
+        waits for them too.  imap=True does the same for imap (STARTTLS)
+        and imaps with an [imap] section: plaintext_auth = loopback (so
+        tests may LOGIN without TLS) unless imap_extra sets it, then
+        imap_extra.  relay is written before [log]: the
         [relay]/[routes]/[queue] sections (by default all remote mail
         goes to a closed port, so queued mail stays queued)."""
         self.dir = str(tmpdir)
@@ -87,6 +91,9 @@ class Server:
         self.pop3 = pop3
         self.pop3_port = free_port() if pop3 else None
         self.pop3s_port = free_port() if pop3 else None
+        self.imap = imap
+        self.imap_port = free_port() if imap else None
+        self.imaps_port = free_port() if imap else None
         self.proc = None
         self.starts = 0
         traversable(self.dir)
@@ -95,6 +102,13 @@ class Server:
             pop3_listen = (f"pop3 = 127.0.0.1:{self.pop3_port}\n"
                            f"pop3s = 127.0.0.1:{self.pop3s_port}\n")
             pop3_section = f"[pop3]\n{pop3_extra}\n" if pop3_extra else ""
+        imap_listen = imap_section = ""
+        if imap:
+            imap_listen = (f"imap = 127.0.0.1:{self.imap_port}\n"
+                           f"imaps = 127.0.0.1:{self.imaps_port}\n")
+            plain = ("" if "plaintext_auth" in imap_extra
+                     else "plaintext_auth = loopback\n")
+            imap_section = f"[imap]\n{plain}{imap_extra}\n"
         with open(self.conf, "w") as f:
             f.write(
                 f"""# written by tests/proto
@@ -106,13 +120,13 @@ domains = example.test other.test
 smtp = 127.0.0.1:{self.smtp_port}
 submission = 127.0.0.1:{self.sub_port}
 submissions = 127.0.0.1:{self.subs_port}
-{pop3_listen}
+{pop3_listen}{imap_listen}
 [smtp]
 greet_delay = 300ms
 max_message_size = 10M
 max_recipients = 1000
 {smtp_extra}
-{pop3_section}{relay}
+{pop3_section}{imap_section}{relay}
 [log]
 level = info
 """
@@ -142,6 +156,8 @@ level = info
         pending = [self.sub_port, self.subs_port, self.smtp_port]
         if getattr(self, "pop3", False):  # test_cli builds Servers by hand
             pending += [self.pop3_port, self.pop3s_port]
+        if getattr(self, "imap", False):
+            pending += [self.imap_port, self.imaps_port]
         while pending:
             if self.proc.poll() is not None:
                 raise AssertionError(

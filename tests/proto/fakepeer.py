@@ -7,8 +7,13 @@ key) offers STARTTLS; inject=True writes a fake reply right after the
 220 to STARTTLS, before the handshake (RFC 3207 4.2 attack).  host and
 port choose the address (MX tests put peers on 127.0.0.N, one port).
 greeting replaces the 220 banner (e.g. "421 4.3.2 busy": then the peer
-hangs up)."""
+hangs up).  auth=(user, password) offers AUTH with auth_mechs (only under
+TLS when auth_tls_only), refuses MAIL with 530 until a client
+authenticated, and answers AUTH with 235 for those credentials, else 535;
+auth_reply="454 ..." answers every AUTH with that instead.  Each AUTH is
+recorded in auths as (mechanism, user, password, tls)."""
 
+import base64
 import socket
 import socketserver
 import ssl
@@ -18,12 +23,18 @@ import threading
 class FakePeer:
     def __init__(self, rcpt_replies=("250 2.1.5 ok",), data_reply=("250 2.0.0 queued",),
                  starttls=None, inject=False, host="127.0.0.1", port=0,
-                 greeting="220 peer.test ESMTP fake"):
+                 greeting="220 peer.test ESMTP fake", auth=None,
+                 auth_mechs=("PLAIN", "LOGIN"), auth_tls_only=False, auth_reply=None):
         self.rcpt_replies = list(rcpt_replies)
         self.data_replies = list(data_reply)
         self.starttls = starttls
         self.inject = inject
         self.greeting = greeting
+        self.auth = auth
+        self.auth_mechs = auth_mechs
+        self.auth_tls_only = auth_tls_only
+        self.auth_reply = auth_reply
+        self.auths = []        # (mechanism, user, password, tls)
         self.messages = []     # (mail_from, [rcpts], data bytes, tls: bool)
         self.commands = []     # every command line
         self.connections = 0
@@ -60,10 +71,23 @@ class FakePeer:
         def send(line):
             sock.sendall(line.encode() + b"\r\n")
 
+        def b64line():
+            ln = f.readline().rstrip(b"\r\n")
+            with self.lock:
+                self.commands.append(ln.decode("ascii", "replace"))
+            return ln
+
+        def decode(b):
+            try:
+                return base64.b64decode(b, validate=True).decode("utf-8", "replace")
+            except ValueError:
+                return None
+
         send(self.greeting)
         if not self.greeting.startswith("220"):
             return
         mail, rcpts = None, []
+        authed = False
         while True:
             line = f.readline()
             if not line:
@@ -77,6 +101,8 @@ class FakePeer:
                         "250-ENHANCEDSTATUSCODES", "250-DSN"]
                 if self.starttls and not tls:
                     caps.append("250-STARTTLS")
+                if self.auth and (tls or not self.auth_tls_only):
+                    caps.append("250-AUTH " + " ".join(self.auth_mechs))
                 caps.append("250 SIZE 10000000")
                 sock.sendall(("\r\n".join(caps) + "\r\n").encode())
             elif verb == "STARTTLS" and self.starttls and not tls:
@@ -90,7 +116,37 @@ class FakePeer:
                 sock = ctx.wrap_socket(sock, server_side=True)
                 f = sock.makefile("rb")
                 tls = True
-                mail, rcpts = None, []
+                mail, rcpts, authed = None, [], False
+            elif verb == "AUTH" and self.auth and not authed:
+                args = cmd.split(" ")[1:]
+                mech = args[0].upper() if args else ""
+                if mech == "PLAIN":
+                    if len(args) < 2:
+                        send("334 ")
+                        args.append(b64line())
+                    parts = (decode(args[1]) or "").split("\0")
+                    user, pw = (parts[1], parts[2]) if len(parts) == 3 else (None, None)
+                elif mech == "LOGIN":
+                    if len(args) < 2:
+                        send("334 VXNlcm5hbWU6")
+                        args.append(b64line())
+                    user = decode(args[1])
+                    send("334 UGFzc3dvcmQ6")
+                    pw = decode(b64line())
+                else:
+                    send("504 5.5.4 unknown mechanism")
+                    continue
+                with self.lock:
+                    self.auths.append((mech, user, pw, tls))
+                if self.auth_reply:
+                    send(self.auth_reply)
+                elif (user, pw) == tuple(self.auth):
+                    authed = True
+                    send("235 2.7.0 authenticated")
+                else:
+                    send("535 5.7.8 authentication credentials invalid")
+            elif verb == "MAIL" and self.auth and not authed:
+                send("530 5.7.0 authentication required")
             elif verb == "MAIL":
                 mail, rcpts = cmd, []
                 send("250 2.1.0 ok")

@@ -76,6 +76,23 @@ def test_relay_to_peer_via_route(tmp_path_factory, peer):
         finish(a)
 
 
+def test_new_mail_kicks_the_runner(tmp_path_factory, peer):
+    """With [queue] poll = 1h the runner looks at the database once at
+    start and then only when kicked: new mail must still leave, so the
+    SMTP server's commit kicked it.  The second message is submitted after
+    the first was delivered, so after at least one completed scan."""
+    a = start_a(tmp_path_factory, "qkick", {"peer.test": f"127.0.0.1:{peer.port}"},
+                queue="retry = 1s\nretry_max = 2s\npoll = 1h\n")
+    try:
+        for i in (1, 2):
+            submit(a, ["x@peer.test"], body_for(f"kick{i}"))
+            assert wait_until(lambda: len(peer.messages) == i, timeout=10), \
+                a.log_text()[-3000:]
+        assert wait_until(lambda: queue_empty(a), timeout=10)
+    finally:
+        finish(a)
+
+
 def test_relay_large_message_byte_exact(tmp_path_factory, peer):
     """A 3 MiB message is read from its file in chunks (page cache or the
     worker pool) and arrives byte for byte, dot-stuffing undone."""

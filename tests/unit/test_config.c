@@ -66,6 +66,7 @@ test_config_complete(void)
 	TEST_ASSERT_INTEQ(cfg->pop3_idle_timeout_ms, POP3_IDLE_TIMEOUT_MS);
 	TEST_ASSERT_INTEQ(cfg->relay_mx_port, 25);
 	TEST_ASSERT(cfg->relay_resolver == NULL);
+	TEST_ASSERT_INTEQ(cfg->queue_poll_ms, QUEUE_POLL_MS);
 	config_free(&cfg);
 	TEST_ASSERT(cfg == NULL);
 	unlink(path);
@@ -109,6 +110,9 @@ test_config_errors(void)
 	     "2: relay.mx_port: expected a port number 1-65535"},
 	    {"[relay]\nrequire_tls = maybe\n",
 	     "2: relay.require_tls: expected yes or no"},
+	    {"[queue]\npoll = 0\n", "2: queue.poll: must not be 0"},
+	    {"[queue]\npoll = often\n",
+	     "2: queue.poll: expected a duration (e.g. 5m, 1h, 5d)"},
 	};
 	size_t i;
 

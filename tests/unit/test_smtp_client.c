@@ -411,15 +411,56 @@ static const struct dialogue dialogues[] = {
      "*\r\n"
      "QUIT\r\n"
      "<CLOSED why=451*/4.7.0/Unexpected AUTH challenge>\n"},
-    {"AUTH PLAIN not offered", SMTP_CLIENT_TLS_REQUIRE, true, "",
+    {"AUTH LOGIN when PLAIN is not offered", SMTP_CLIENT_TLS_REQUIRE, true,
+     "",
      "220 mx\r\n250-mx\r\n250 STARTTLS\r\n220 go\r\n~"
-     "250-mx\r\n250 AUTH LOGIN\r\n",
+     "250-mx\r\n250 AUTH LOGIN CRAM-MD5\r\n334 VXNlcm5hbWU6\r\n"
+     "334 UGFzc3dvcmQ6\r\n235 2.7.0 ok\r\n221 bye\r\n",
+     "EHLO relay.example\r\n"
+     "STARTTLS\r\n"
+     "<TLS>\n"
+     "EHLO relay.example\r\n"
+     "AUTH LOGIN\r\n"
+     "dXNlcg==\r\n"
+     "cGFzcw==\r\n"
+     QUIT_CLEAN},
+    {"AUTH LOGIN refused", SMTP_CLIENT_TLS_REQUIRE, true, "",
+     "220 mx\r\n250-mx\r\n250 STARTTLS\r\n220 go\r\n~"
+     "250-mx\r\n250 AUTH LOGIN\r\n334 VXNlcm5hbWU6\r\n"
+     "334 UGFzc3dvcmQ6\r\n454 4.7.0 try later\r\n",
+     "EHLO relay.example\r\n"
+     "STARTTLS\r\n"
+     "<TLS>\n"
+     "EHLO relay.example\r\n"
+     "AUTH LOGIN\r\n"
+     "dXNlcg==\r\n"
+     "cGFzcw==\r\n"
+     "QUIT\r\n"
+     "<CLOSED why=454/4.7.0/try later>\n"},
+    {"AUTH LOGIN: a third prompt is cancelled", SMTP_CLIENT_TLS_REQUIRE,
+     true, "",
+     "220 mx\r\n250-mx\r\n250 STARTTLS\r\n220 go\r\n~"
+     "250-mx\r\n250 AUTH LOGIN\r\n334 VXNlcm5hbWU6\r\n"
+     "334 UGFzc3dvcmQ6\r\n334 more\r\n",
+     "EHLO relay.example\r\n"
+     "STARTTLS\r\n"
+     "<TLS>\n"
+     "EHLO relay.example\r\n"
+     "AUTH LOGIN\r\n"
+     "dXNlcg==\r\n"
+     "cGFzcw==\r\n"
+     "*\r\n"
+     "QUIT\r\n"
+     "<CLOSED why=451*/4.7.0/Unexpected AUTH challenge>\n"},
+    {"neither PLAIN nor LOGIN offered", SMTP_CLIENT_TLS_REQUIRE, true, "",
+     "220 mx\r\n250-mx\r\n250 STARTTLS\r\n220 go\r\n~"
+     "250-mx\r\n250 AUTH CRAM-MD5\r\n",
      "EHLO relay.example\r\n"
      "STARTTLS\r\n"
      "<TLS>\n"
      "EHLO relay.example\r\n"
      "QUIT\r\n"
-     "<CLOSED why=451*/4.7.0/Server does not offer AUTH PLAIN>\n"},
+     "<CLOSED why=451*/4.7.0/Server offers neither AUTH PLAIN nor LOGIN>\n"},
     {"no AUTH in plaintext", SMTP_CLIENT_TLS_OPPORTUNISTIC, true, "",
      "220 mx\r\n250-mx\r\n250 AUTH PLAIN\r\n",
      "EHLO relay.example\r\n"
