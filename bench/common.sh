@@ -79,6 +79,7 @@ pf_start() {
 	postfix -c "$PF/etc" check
 	postfix -c "$PF/etc" start >/dev/null 2>&1 ||
 		die "postfix start failed (see $PF/log/maillog)"
+	# shellcheck disable=SC2034 # read by the caller's stop_servers
 	PF_UP=1
 	wait_port "$PF_PORT" || die "postfix does not listen on $PF_PORT"
 }

@@ -156,6 +156,7 @@ struct conn {
 	bool greeted;
 	bool closed;   /* by the server, after LOGOUT or while idle */
 	bool idle;     /* IDLE continuation received */
+	unsigned gen;  /* sessions started on this client */
 	enum op op;    /* the command in flight */
 	int op_index;  /* which body (OP_BODY), which run (OP_CMD) */
 	char tag[16];
@@ -943,8 +944,11 @@ static void
 conn_input(struct conn *c, const char *p, size_t n)
 {
 	bool hash = c->w->o->mode == MODE_VERIFY;
+	unsigned gen = c->gen;
 
-	while (n > 0 && c->fd >= 0) {
+	/* stop when the session ends (LOGOUT answered: the next one may
+	   have started on this client already) */
+	while (n > 0 && c->fd >= 0 && c->gen == gen) {
 		const char *nl;
 		size_t k;
 		long long lit;
@@ -1007,6 +1011,7 @@ conn_start(struct conn *c)
 			fail("no free user (internal error)");
 	} else
 		c->user = (int)(w->started++ % o->users) + 1;
+	c->gen++;
 	c->connected = c->greeted = c->closed = c->idle = false;
 	c->exists = -1;
 	c->nmsgs = 0;
@@ -1071,6 +1076,26 @@ conn_event(struct conn *c, uint32_t events)
 	}
 }
 
+/* Fails saying which commands are still waiting for their reply. */
+static void
+worker_timeout(struct worker *w)
+{
+	int waiting[OP_N] = {0};
+	char what[1024] = "";
+	size_t len = 0;
+
+	for (int i = 0; i < w->nconns; i++)
+		if (w->conns[i].fd >= 0 && !w->conns[i].idle)
+			waiting[w->conns[i].op]++;
+	for (int k = 0; k < OP_N; k++)
+		if (waiting[k] > 0 && len < sizeof(what))
+			len += (size_t)snprintf(what + len, sizeof(what) - len,
+						" %s:%d", op_name[k],
+						waiting[k]);
+	fail("timed out (%d idle, %d active; waiting for replies to%s)",
+	     w->idle, w->active, what);
+}
+
 /* Runs the loop until every connection is done, or (want_idle > 0)
    until want_idle connections are idle; fails after deadline. */
 static void
@@ -1093,8 +1118,7 @@ worker_loop(struct worker *w, int want_idle, double deadline)
 		for (int i = 0; i < n; i++)
 			conn_event(ev[i].data.ptr, ev[i].events);
 		if (now_s() > deadline)
-			fail("timed out (%d idle, %d active)", w->idle,
-			     w->active);
+			worker_timeout(w);
 	}
 }
 
@@ -1112,7 +1136,8 @@ worker_main(void *arg)
 		if (w->conns[i].fd < 0)
 			w->active--;
 	}
-	worker_loop(w, 0, g.t_end + 120);
+	/* sessions under way at the end run to their LOGOUT */
+	worker_loop(w, 0, g.t_end + 300);
 	return NULL;
 }
 

@@ -20,7 +20,9 @@
 # i.e. relayed end to end.  Mode "alone" runs only that; mode "with 4xx" runs a second
 # smtp-source at the same time sending MSGS messages to bad@bench.test, which the relay
 # can never deliver: the rate to sink.test should stay as it was alone (no head-of-line
-# blocking; the relay still has to take twice the mail in).
+# blocking; the relay still has to take twice the mail in).  Each run line also shows
+# when smtp-source was done ("accepted in") and how long after that the sink got the
+# last message ("+s"): the relay's backlog; a blocked queue makes it grow.
 # Runs are interleaved (rep 1: Postfix, buzon; rep 2: ...).  buzon gets a fresh data
 # dir per run; Postfix's queue is emptied (postsuper -d ALL) after each run.  Medians
 # of messages/s are printed with the ratio buzon/Postfix.  Only loopback is used.
@@ -92,7 +94,7 @@ sink_count() {
 # relay_run PORT MODE: submit to the relay on PORT and wait for the sink; sets RUN_T
 # (seconds until the sink had them all) and ACCEPT_T (until smtp-source exited).
 relay_run() {
-	local port=$1 mode=$2 base t0 t1 n bad_pid= deadline
+	local port=$1 mode=$2 base t0 t1 n bad_pid='' deadline
 	base=$(sink_count sink)
 	t0=$(now)
 	if [ "$mode" = with4xx ]; then
@@ -161,9 +163,10 @@ bz_run() {
 	local dir=$TMP/buzon-$2-$1 port
 	port=$(free_port)
 	bz_init "$dir" "$port" "$BZ_EXTRA"
-	"$BUZON" -c "$dir/buzon.conf" alias add "$GOOD" u@sink.test >"$dir.alias.log" 2>&1 &&
-		"$BUZON" -c "$dir/buzon.conf" alias add "$BAD" x@fail.test >>"$dir.alias.log" 2>&1 ||
+	if ! "$BUZON" -c "$dir/buzon.conf" alias add "$GOOD" u@sink.test >"$dir.alias.log" 2>&1 ||
+		! "$BUZON" -c "$dir/buzon.conf" alias add "$BAD" x@fail.test >>"$dir.alias.log" 2>&1; then
 		die "buzon alias add failed: $(tail -3 "$dir.alias.log")"
+	fi
 	bz_serve "$dir" "$port"
 	relay_run "$port" "$1"
 	bz_stop
@@ -222,7 +225,8 @@ for rep in $(seq 1 "$REPS"); do
 			pf_run "$mode"
 			r=$(echo "$MSGS / $RUN_T" | bc -l)
 			RATES[postfix,$mode]+="$r "
-			line+=$(printf '  postfix %6.2f s %7.1f msg/s (accepted in %5.2f s' "$RUN_T" "$r" "$ACCEPT_T")
+			line+=$(printf '  postfix %6.2f s %7.1f msg/s (accepted in %5.2f s, +%.2f s' \
+				"$RUN_T" "$r" "$ACCEPT_T" "$(echo "$RUN_T - $ACCEPT_T" | bc -l)")
 			[ "$mode" = alone ] || line+=", 450s: $(($(pf_deferred) - d0))"
 			line+=")"
 		fi
@@ -230,7 +234,8 @@ for rep in $(seq 1 "$REPS"); do
 			bz_run "$mode" "$rep"
 			r=$(echo "$MSGS / $RUN_T" | bc -l)
 			RATES[buzon,$mode]+="$r "
-			line+=$(printf '  buzon %6.2f s %7.1f msg/s (accepted in %5.2f s' "$RUN_T" "$r" "$ACCEPT_T")
+			line+=$(printf '  buzon %6.2f s %7.1f msg/s (accepted in %5.2f s, +%.2f s' \
+				"$RUN_T" "$r" "$ACCEPT_T" "$(echo "$RUN_T - $ACCEPT_T" | bc -l)")
 			[ "$mode" = alone ] || line+=", 450s: $BZ_DEFERRED"
 			line+=")"
 		fi
@@ -242,23 +247,7 @@ echo
 echo "medians (messages/s relayed to sink.test, higher is better; load average now" \
 	"$(cut -d' ' -f1-3 /proc/loadavg)):"
 for mode in $MODES; do
-	line="  $(printf '%-8s' "$mode")"
-	pm=''
-	bm=''
-	if want postfix; then
-		# shellcheck disable=SC2086 # a list of numbers
-		pm=$(median ${RATES[postfix,$mode]})
-		line+=$(printf '  postfix %7.1f' "$pm")
-	fi
-	if want buzon; then
-		# shellcheck disable=SC2086
-		bm=$(median ${RATES[buzon,$mode]})
-		line+=$(printf '  buzon %7.1f' "$bm")
-	fi
-	if [ -n "$pm" ] && [ -n "$bm" ]; then
-		line+=$(printf '  buzon/postfix %.2f' "$(echo "$bm / $pm" | bc -l)")
-	fi
-	echo "$line"
+	medians_line "$(printf '%-8s' "$mode")" "$mode"
 done
 echo "with4xx/alone (1.00: the 4xx destination does not slow the others down):"
 for who in postfix buzon; do

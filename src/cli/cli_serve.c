@@ -27,6 +27,7 @@
 #include "smtp/smtp_server.h"
 #include "store/store.h"
 #include "tls.h"
+#include "web/http_server.h"
 
 static const char serve_usage[] =
     "usage: buzon [-c FILE] serve\n"
@@ -42,17 +43,20 @@ serve_supported(enum listen_kind k)
 {
 	return k == LISTEN_SMTP || k == LISTEN_SUBMISSION ||
 	       k == LISTEN_SUBMISSIONS || k == LISTEN_POP3 ||
-	       k == LISTEN_POP3S || k == LISTEN_IMAP || k == LISTEN_IMAPS;
+	       k == LISTEN_POP3S || k == LISTEN_IMAP || k == LISTEN_IMAPS ||
+	       k == LISTEN_HTTP || k == LISTEN_HTTPS;
 }
 
 struct serve {
 	struct smtp_server srv;
 	struct pop3_server pop3;
 	struct imap_server imap;
+	struct http_server http;
 	struct listener *listeners[LISTEN__COUNT];
 	struct smtp_listen_arg args[LISTEN__COUNT];
 	struct pop3_listen_arg pop3_args[LISTEN__COUNT];
 	struct imap_listen_arg imap_args[LISTEN__COUNT];
+	struct http_listen_arg http_args[LISTEN__COUNT];
 	struct queue_runner *queue;
 	unsigned max_total, max_per_ip;
 	const char *config_path;
@@ -97,6 +101,7 @@ serve_reload(struct serve *sv)
 		sv->srv.tls = tls;
 		sv->pop3.tls = tls;
 		sv->imap.tls = tls;
+		sv->http.tls = tls;
 	}
 	log_set_level(cfg->log_level);
 	sv->max_total = cfg->connections;
@@ -105,6 +110,7 @@ serve_reload(struct serve *sv)
 	sv->srv.cfg = cfg;
 	sv->pop3.cfg = cfg;
 	sv->imap.cfg = cfg;
+	sv->http.cfg = cfg;
 	log_info("reloaded %s", sv->config_path);
 }
 
@@ -124,10 +130,12 @@ serve_on_grace(struct ev *ev, void *arg)
 	struct serve *sv = arg;
 
 	log_info("shutdown: closing %u connections",
-		 sv->srv.sessions + sv->pop3.sessions + sv->imap.sessions);
+		 sv->srv.sessions + sv->pop3.sessions + sv->imap.sessions +
+		     sv->http.sessions);
 	smtp_server_abort(&sv->srv);
 	pop3_server_abort(&sv->pop3);
 	imap_server_abort(&sv->imap);
+	http_server_abort(&sv->http);
 	ev_add_timer(ev, SERVE_SHUTDOWN_GRACE_MS, serve_on_deadline, sv);
 }
 
@@ -140,12 +148,13 @@ serve_on_idle(void *arg)
 	if (sv->srv.shutting_down && sv->srv.sessions == 0 &&
 	    sv->pop3.shutting_down && sv->pop3.sessions == 0 &&
 	    sv->imap.shutting_down && sv->imap.sessions == 0 &&
+	    sv->http.shutting_down && sv->http.sessions == 0 &&
 	    (sv->queue == NULL || queue_runner_idle(sv->queue)))
 		ev_stop(sv->srv.ev);
 }
 
 /* Stop accepting, say 421 (SMTP), -ERR (POP3) or BYE (IMAP) to every
-   session, and leave the loop once the last one is gone (deliveries in
+   session, close idle HTTP connections, and leave the loop once the last one is gone (deliveries in
    flight are acknowledged first). */
 static void
 serve_shutdown(struct serve *sv)
@@ -159,6 +168,7 @@ serve_shutdown(struct serve *sv)
 	smtp_server_shutdown(&sv->srv);
 	pop3_server_shutdown(&sv->pop3);
 	imap_server_shutdown(&sv->imap);
+	http_server_shutdown(&sv->http);
 	/* outbound sessions quit after their message; the rest stays
 	   queued for the next start */
 	if (sv->queue != NULL)
@@ -344,6 +354,14 @@ cli_serve(const char *config_path, int argc, char **argv)
 	sv.imap.limiter = sv.srv.limiter;
 	sv.imap.on_idle = serve_on_idle;
 	sv.imap.idle_arg = &sv;
+	sv.http.cfg = cfg;
+	sv.http.ev = ev;
+	sv.http.pool = sv.srv.pool;
+	sv.http.store = sv.srv.store;
+	sv.http.tls = sv.srv.tls;
+	sv.http.limiter = sv.srv.limiter;
+	sv.http.on_idle = serve_on_idle;
+	sv.http.idle_arg = &sv;
 	sv.max_total = cfg->connections;
 	sv.max_per_ip = cfg->connections_per_ip;
 	lim.max_total = &sv.max_total;
@@ -374,7 +392,14 @@ cli_serve(const char *config_path, int argc, char **argv)
 		sv.imap_args[k].kind = k;
 		sv.args[k].listener = sv.pop3_args[k].listener = sv.listeners[k];
 		sv.imap_args[k].listener = sv.listeners[k];
-		if (k == LISTEN_IMAP || k == LISTEN_IMAPS)
+		sv.http_args[k].srv = &sv.http;
+		sv.http_args[k].kind = k;
+		sv.http_args[k].listener = sv.listeners[k];
+		if (k == LISTEN_HTTP || k == LISTEN_HTTPS)
+			listener_start(sv.listeners[k], ev, &lim,
+				       http_server_accept, http_server_refuse,
+				       &sv.http_args[k]);
+		else if (k == LISTEN_IMAP || k == LISTEN_IMAPS)
 			listener_start(sv.listeners[k], ev, &lim,
 				       imap_server_accept, imap_server_refuse,
 				       &sv.imap_args[k]);

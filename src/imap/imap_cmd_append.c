@@ -100,7 +100,7 @@ imap_append_undo_done(void *arg)
 	if (s != NULL && imap_session_job_done(s)) {
 		if (j->gone)
 			imap_cmd_done(s, "NO", "TRYCREATE",
-				      "Mailbox doesn't exist: %s", j->a.mailbox);
+				      "Mailbox doesn't exist");
 		else {
 			log_error("%016llx imap append user=%s: %s",
 				  (unsigned long long)s->id, s->user, j->error);
@@ -221,8 +221,7 @@ imap_append_check_done(void *arg)
 	}
 	if (j->rc == 0)
 		/* RFC 9051 6.3.12: TRYCREATE when CREATE would help. */
-		imap_cmd_done(s, "NO", "TRYCREATE", "Mailbox doesn't exist: %s",
-			      j->a.mailbox);
+		imap_cmd_done(s, "NO", "TRYCREATE", "Mailbox doesn't exist");
 	else if (j->rc == -2)
 		imap_cmd_done(s, "NO", "OVERQUOTA", "Quota exceeded");
 	else {
@@ -240,10 +239,10 @@ imap_cmd_append(struct imap_session *s, struct imap_cmd *cmd)
 	const struct imap_append_msg *m;
 	const char *error;
 
-	if (imap_args_append(cmd, (s->enabled & IMAP_EN_UTF8) != 0, &j->a,
+	if (imap_args_append(cmd, imap_session_utf8(s), &j->a,
 			     &error) < 0) {
 		free(j);
-		imap_cmd_bad(s, NULL, error);
+		imap_cmd_bad(s, "CLIENTBUG", error);
 		return;
 	}
 	for (m = j->a.msgs; m != NULL; m = m->next) {

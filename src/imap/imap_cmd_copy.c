@@ -67,8 +67,7 @@ imap_copy_done(void *arg)
 	}
 	if (j->rc == 0) {
 		/* RFC 9051 6.4.7: the client may CREATE and retry. */
-		imap_cmd_done(s, "NO", "TRYCREATE", "Mailbox doesn't exist: %s",
-			      j->mailbox);
+		imap_cmd_done(s, "NO", "TRYCREATE", "Mailbox doesn't exist");
 		goto out;
 	}
 	if (j->dst_id == s->view->mailbox_id || j->move)
@@ -106,9 +105,9 @@ imap_copy_start(struct imap_session *s, struct imap_cmd *cmd, bool move)
 	const char *mailbox, *error;
 	size_t *idx, n, i;
 
-	if (imap_args_copy(cmd, (s->enabled & IMAP_EN_UTF8) != 0, &set,
+	if (imap_args_copy(cmd, imap_session_utf8(s), &set,
 			   &mailbox, &error) < 0) {
-		imap_cmd_bad(s, NULL, error);
+		imap_cmd_bad(s, "CLIENTBUG", error);
 		return;
 	}
 	if (move && s->view->readonly) {

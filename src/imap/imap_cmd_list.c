@@ -298,10 +298,10 @@ imap_list_start(struct imap_session *s, struct imap_cmd *cmd, bool lsub)
 	const char *error;
 	size_t i;
 
-	if (imap_args_list(cmd, s->enabled & IMAP_EN_UTF8, &j->l, &error) <
+	if (imap_args_list(cmd, imap_session_utf8(s), &j->l, &error) <
 	    0) {
 		free(j);
-		imap_cmd_bad(s, NULL, error);
+		imap_cmd_bad(s, "CLIENTBUG", error);
 		return;
 	}
 	/* RFC 9051 6.3.9: an empty pattern asks for the separator and the

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "imap/imap_args.h"
+#include "limits.h"
 #include "log.h"
 #include "store/store.h"
 #include "xalloc.h"
@@ -170,9 +171,9 @@ imap_mbox_one(struct imap_session *s, struct imap_cmd *cmd,
 {
 	const char *name, *error;
 
-	if (imap_args_one_mailbox(cmd, s->enabled & IMAP_EN_UTF8, &name,
+	if (imap_args_one_mailbox(cmd, imap_session_utf8(s), &name,
 				  &error) < 0) {
-		imap_cmd_bad(s, NULL, error);
+		imap_cmd_bad(s, "CLIENTBUG", error);
 		return;
 	}
 	imap_mbox_start(s, op, name, NULL, subscribe);
@@ -207,9 +208,9 @@ imap_cmd_rename(struct imap_session *s, struct imap_cmd *cmd)
 {
 	const char *from, *to, *error;
 
-	if (imap_args_rename(cmd, s->enabled & IMAP_EN_UTF8, &from, &to,
+	if (imap_args_rename(cmd, imap_session_utf8(s), &from, &to,
 			     &error) < 0) {
-		imap_cmd_bad(s, NULL, error);
+		imap_cmd_bad(s, "CLIENTBUG", error);
 		return;
 	}
 	imap_mbox_start(s, MBOX_RENAME, from, to, false);

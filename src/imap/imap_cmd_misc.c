@@ -35,8 +35,10 @@ struct imap_cap {
    complete; ENABLE accepts only listed ones. */
 static const struct imap_cap imap_caps[] = {
     {"IMAP4rev1", CAP_ALWAYS, 0},
-    /* RFC 9051: on once SELECT/FETCH/SEARCH/LIST honour rev2 */
-    {"IMAP4rev2", CAP_OFF, IMAP_EN_IMAP4REV2},
+    /* RFC 9051, with IMAP4rev1 (Appendix A): the rev2 behaviours
+       (UTF-8 names, ESEARCH, no RECENT/\Recent/[UNSEEN], LIST on
+       SELECT, UID in unsolicited FETCH) after ENABLE IMAP4rev2 */
+    {"IMAP4rev2", CAP_ALWAYS, IMAP_EN_IMAP4REV2},
     {"STARTTLS", CAP_STARTTLS, 0},       /* RFC 9051 6.2.1 */
     {"LOGINDISABLED", CAP_PLAIN_NO, 0},  /* RFC 9051 6.2.3 */
     {"AUTH=PLAIN", CAP_PLAIN_OK, 0},     /* RFC 4616 */
@@ -67,12 +69,13 @@ static const struct imap_cap imap_caps[] = {
        [UNKNOWN-CTE], RFC 3516 4.4) */
     {"BINARY", CAP_ALWAYS, 0},                 /* RFC 3516 */
     /* SEARCH, SORT, THREAD */
-    {"ESEARCH", CAP_OFF, 0},                /* RFC 4731 */
-    {"SEARCHRES", CAP_OFF, 0},              /* RFC 5182 */
-    {"SORT", CAP_OFF, 0},                   /* RFC 5256 */
-    {"SORT=DISPLAY", CAP_OFF, 0},           /* RFC 5957 */
-    {"THREAD=REFERENCES", CAP_OFF, 0},      /* RFC 5256 */
-    {"THREAD=ORDEREDSUBJECT", CAP_OFF, 0},  /* RFC 5256 */
+    {"ESEARCH", CAP_ALWAYS, 0},                /* RFC 4731 */
+    {"SEARCHRES", CAP_ALWAYS, 0},              /* RFC 5182 */
+    {"SORT", CAP_ALWAYS, 0},                   /* RFC 5256 */
+    {"SORT=DISPLAY", CAP_ALWAYS, 0},           /* RFC 5957 */
+    {"THREAD=REFERENCES", CAP_ALWAYS, 0},      /* RFC 5256 */
+    {"THREAD=ORDEREDSUBJECT", CAP_ALWAYS, 0},  /* RFC 5256 */
+    {"WITHIN", CAP_ALWAYS, 0},                 /* RFC 5032 OLDER/YOUNGER */
     /* RFC 6855: on once APPEND/SEARCH take UTF-8 */
     {"UTF8=ACCEPT", CAP_OFF, IMAP_EN_UTF8},
 };

@@ -120,7 +120,7 @@ imap_cmd_getquotaroot(struct imap_session *s, struct imap_cmd *cmd)
 {
 	const char *name, *error;
 
-	if (imap_args_one_mailbox(cmd, s->enabled & IMAP_EN_UTF8, &name,
+	if (imap_args_one_mailbox(cmd, imap_session_utf8(s), &name,
 				  &error) < 0) {
 		imap_cmd_bad(s, NULL, error);
 		return;

@@ -5,11 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "arena.h"
-#include "buf.h"
 #include "imap/imap_args.h"
 #include "imap/imap_session.h"
-#include "imap/imap_utf7.h"
 #include "imap/imap_view.h"
 #include "log.h"
 #include "pool.h"
@@ -29,8 +26,28 @@ struct imap_select_job {
 	/* QRESYNC (RFC 7162 3.2.5): UIDVALIDITY matched, expunges since */
 	bool resync;
 	struct store_msg_changes ch;
+	/* IMAP4rev2: the mailbox has inferiors (for its LIST response) */
+	bool rev2, has_children;
 	char error[256];
 };
+
+/* Does some mailbox of the account lie under name?  (As LIST's
+   \HasChildren, RFC 9051 7.3.1.)  Returns 0 or -1. */
+static int
+imap_select_children(struct imap_select_job *j, const char **error_r)
+{
+	struct store_mbox *list;
+	size_t n, i, len = strlen(j->mbox.name);
+
+	if (store_mbox_list(j->store, j->account_id, &list, &n, error_r) < 0)
+		return -1;
+	for (i = 0; i < n && !j->has_children; i++)
+		j->has_children =
+		    strncmp(list[i].name, j->mbox.name, len) == 0 &&
+		    list[i].name[len] == STORE_MBOX_SEP;
+	store_mbox_list_free(list, n);
+	return 0;
+}
 
 static void
 imap_select_work(void *arg)
@@ -50,6 +67,8 @@ imap_select_work(void *arg)
 	if (j->rc == 1 && !j->readonly)
 		j->rc = store_mbox_recent(j->store, j->mbox.id,
 					  &j->recent_first, &error);
+	if (j->rc == 1 && j->rev2 && imap_select_children(j, &error) < 0)
+		j->rc = -1;
 	if (j->rc == 1 && j->a.qresync && j->a.uidvalidity == j->l.uidvalidity) {
 		j->resync = true;
 		if (store_msg_changes(j->store, j->mbox.id, j->a.modseq, &j->ch,
@@ -58,33 +77,6 @@ imap_select_work(void *arg)
 	}
 	if (j->rc < 0)
 		snprintf(j->error, sizeof(j->error), "%s", error);
-}
-
-/* The mailbox name as a quoted string or literal on the wire (modified
-   UTF-7 unless UTF8=ACCEPT is on). */
-static void
-imap_select_write_name(struct imap_session *s, const char *name)
-{
-	struct arena *a = arena_new("imap_select_name", 256);
-	const char *err, *w = name;
-	struct buf b;
-
-	if (!(s->enabled & IMAP_EN_UTF8)) {
-		w = imap_utf7_encode(name, strlen(name), a, &err);
-		if (w == NULL)
-			w = name;
-	}
-	buf_init(&b, 0);
-	buf_append_str(&b, "\"");
-	for (; *w != '\0'; w++) {
-		if (*w == '"' || *w == '\\')
-			buf_append_str(&b, "\\");
-		buf_append(&b, w, 1);
-	}
-	buf_append_str(&b, "\"");
-	imap_write(s, buf_rptr(&b), buf_len(&b));
-	buf_deinit(&b);
-	arena_free(&a);
 }
 
 /* RFC 7162 3.2.5.2: VANISHED (EARLIER) for the known UIDs expunged
@@ -138,8 +130,7 @@ imap_select_done(void *arg)
 		goto out;
 	}
 	if (j->rc == 0) {
-		imap_cmd_done(s, "NO", "NONEXISTENT", "Mailbox doesn't exist: %s",
-			      j->a.mailbox);
+		imap_cmd_done(s, "NO", "NONEXISTENT", "Mailbox doesn't exist");
 		goto out;
 	}
 	rev2 = (s->enabled & IMAP_EN_IMAP4REV2) != 0;
@@ -174,9 +165,16 @@ imap_select_done(void *arg)
 	imap_untagged(s, "OK [HIGHESTMODSEQ %llu] Highest",
 		      (unsigned long long)v->highestmodseq);
 	if (rev2) {
-		/* RFC 9051 6.3.2: a LIST response with the name. */
-		imap_write(s, "* LIST () \"/\" ", 14);
-		imap_select_write_name(s, v->name);
+		/* RFC 9051 6.3.2: a LIST response with the name and
+		   accurate attributes (as LIST gives them, 7.3.1). */
+		char head[64];
+
+		snprintf(head, sizeof(head), "* LIST (%s%s%s) \"/\" ",
+			 j->has_children ? "\\HasChildren" : "\\HasNoChildren",
+			 j->mbox.special_use != NULL ? " " : "",
+			 j->mbox.special_use != NULL ? j->mbox.special_use : "");
+		imap_write(s, head, strlen(head));
+		imap_write_mailbox(s, v->name);
 		imap_write(s, "\r\n", 2);
 	}
 	if (j->resync)
@@ -206,10 +204,10 @@ imap_select_open(struct imap_session *s, struct imap_cmd *cmd, bool readonly)
 	struct imap_select_job *j = xzalloc(sizeof(*j));
 	const char *error;
 
-	if (imap_args_select(cmd, (s->enabled & IMAP_EN_UTF8) != 0, &j->a,
+	if (imap_args_select(cmd, imap_session_utf8(s), &j->a,
 			     &error) < 0) {
 		free(j);
-		imap_cmd_bad(s, NULL, error);
+		imap_cmd_bad(s, "CLIENTBUG", error);
 		return;
 	}
 	if (j->a.qresync && !(s->enabled & IMAP_EN_QRESYNC)) {
@@ -232,6 +230,7 @@ imap_select_open(struct imap_session *s, struct imap_cmd *cmd, bool readonly)
 	j->store = s->srv->store;
 	j->account_id = s->account_id;
 	j->readonly = readonly;
+	j->rev2 = (s->enabled & IMAP_EN_IMAP4REV2) != 0;
 	imap_session_busy(s);
 	s->pending = true;
 	pool_submit(s->srv->pool, imap_select_work, imap_select_done, j);

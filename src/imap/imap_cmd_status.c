@@ -97,9 +97,9 @@ imap_cmd_status(struct imap_session *s, struct imap_cmd *cmd)
 	const char *name, *error;
 	unsigned items;
 
-	if (imap_args_status(cmd, s->enabled & IMAP_EN_UTF8, &name, &items,
+	if (imap_args_status(cmd, imap_session_utf8(s), &name, &items,
 			     &error) < 0) {
-		imap_cmd_bad(s, NULL, error);
+		imap_cmd_bad(s, "CLIENTBUG", error);
 		return;
 	}
 	/* RFC 9051 6.3.11: STATUS on the selected mailbox is allowed (the

@@ -218,7 +218,7 @@ imap_write_mailbox(struct imap_session *s, const char *name)
 	const char *enc, *error;
 
 	/* RFC 6855 3: with UTF8=ACCEPT names are sent as UTF-8. */
-	if (s->enabled & IMAP_EN_UTF8) {
+	if (imap_session_utf8(s)) {
 		imap_write_string(s, name, strlen(name), true);
 		return;
 	}

@@ -10,6 +10,7 @@
 
 #include "conn.h"
 #include "ev.h"
+#include "imap/imap_cmd_table.h"
 #include "imap/imap_view.h"
 #include "limits.h"
 #include "listener.h"
@@ -21,53 +22,43 @@
    logs. */
 #define IMAP_ID_BASE (3ull << 56)
 
-#define IMAP_ST_ANY (IMAP_ST_NOAUTH | IMAP_ST_AUTH | IMAP_ST_SELECTED)
-#define IMAP_ST_LOGGED_IN (IMAP_ST_AUTH | IMAP_ST_SELECTED)
-
-struct imap_cmd_def {
-	imap_cmd_fn *fn;
-	unsigned states; /* enum imap_state bits where the command is valid */
-};
-
-/* RFC 9051 6.1-6.4 (the states of each command), RFC 2971 (ID), RFC 5161
-   (ENABLE: authenticated state only, 3.1), RFC 9208 (QUOTA), RFC 5256
-   (SORT, THREAD), RFC 6851 (MOVE), RFC 3691 (UNSELECT), RFC 2177
-   (IDLE). */
-static const struct imap_cmd_def imap_cmds[IMAP_CMD__COUNT] = {
-    [IMAP_CMD_CAPABILITY] = {imap_cmd_capability, IMAP_ST_ANY},
-    [IMAP_CMD_NOOP] = {imap_cmd_noop, IMAP_ST_ANY},
-    [IMAP_CMD_LOGOUT] = {imap_cmd_logout, IMAP_ST_ANY},
-    [IMAP_CMD_ID] = {imap_cmd_id, IMAP_ST_ANY},
-    [IMAP_CMD_STARTTLS] = {imap_cmd_starttls, IMAP_ST_NOAUTH},
-    [IMAP_CMD_AUTHENTICATE] = {imap_cmd_authenticate, IMAP_ST_NOAUTH},
-    [IMAP_CMD_LOGIN] = {imap_cmd_login, IMAP_ST_NOAUTH},
-    [IMAP_CMD_ENABLE] = {imap_cmd_enable, IMAP_ST_AUTH},
-    [IMAP_CMD_SELECT] = {imap_cmd_select, IMAP_ST_LOGGED_IN},
-    [IMAP_CMD_EXAMINE] = {imap_cmd_examine, IMAP_ST_LOGGED_IN},
-    [IMAP_CMD_CREATE] = {imap_cmd_create, IMAP_ST_LOGGED_IN},
-    [IMAP_CMD_DELETE] = {imap_cmd_delete, IMAP_ST_LOGGED_IN},
-    [IMAP_CMD_RENAME] = {imap_cmd_rename, IMAP_ST_LOGGED_IN},
-    [IMAP_CMD_SUBSCRIBE] = {imap_cmd_subscribe, IMAP_ST_LOGGED_IN},
-    [IMAP_CMD_UNSUBSCRIBE] = {imap_cmd_unsubscribe, IMAP_ST_LOGGED_IN},
-    [IMAP_CMD_LIST] = {imap_cmd_list, IMAP_ST_LOGGED_IN},
-    [IMAP_CMD_LSUB] = {imap_cmd_lsub, IMAP_ST_LOGGED_IN},
-    [IMAP_CMD_NAMESPACE] = {imap_cmd_namespace, IMAP_ST_LOGGED_IN},
-    [IMAP_CMD_STATUS] = {imap_cmd_status, IMAP_ST_LOGGED_IN},
-    [IMAP_CMD_APPEND] = {imap_cmd_append, IMAP_ST_LOGGED_IN},
-    [IMAP_CMD_IDLE] = {imap_cmd_idle, IMAP_ST_LOGGED_IN},
-    [IMAP_CMD_GETQUOTA] = {imap_cmd_getquota, IMAP_ST_LOGGED_IN},
-    [IMAP_CMD_GETQUOTAROOT] = {imap_cmd_getquotaroot, IMAP_ST_LOGGED_IN},
-    [IMAP_CMD_CHECK] = {imap_cmd_check, IMAP_ST_SELECTED},
-    [IMAP_CMD_CLOSE] = {imap_cmd_close, IMAP_ST_SELECTED},
-    [IMAP_CMD_UNSELECT] = {imap_cmd_unselect, IMAP_ST_SELECTED},
-    [IMAP_CMD_EXPUNGE] = {imap_cmd_expunge, IMAP_ST_SELECTED},
-    [IMAP_CMD_SEARCH] = {imap_cmd_search, IMAP_ST_SELECTED},
-    [IMAP_CMD_FETCH] = {imap_cmd_fetch, IMAP_ST_SELECTED},
-    [IMAP_CMD_STORE] = {imap_cmd_store, IMAP_ST_SELECTED},
-    [IMAP_CMD_COPY] = {imap_cmd_copy, IMAP_ST_SELECTED},
-    [IMAP_CMD_MOVE] = {imap_cmd_move, IMAP_ST_SELECTED},
-    [IMAP_CMD_SORT] = {imap_cmd_sort, IMAP_ST_SELECTED},
-    [IMAP_CMD_THREAD] = {imap_cmd_thread, IMAP_ST_SELECTED},
+/* The handler of each command; the states it is valid in are
+   imap_cmd_states() (imap_cmd_table.c). */
+static imap_cmd_fn *const imap_cmds[IMAP_CMD__COUNT] = {
+    [IMAP_CMD_CAPABILITY] = imap_cmd_capability,
+    [IMAP_CMD_NOOP] = imap_cmd_noop,
+    [IMAP_CMD_LOGOUT] = imap_cmd_logout,
+    [IMAP_CMD_ID] = imap_cmd_id,
+    [IMAP_CMD_STARTTLS] = imap_cmd_starttls,
+    [IMAP_CMD_AUTHENTICATE] = imap_cmd_authenticate,
+    [IMAP_CMD_LOGIN] = imap_cmd_login,
+    [IMAP_CMD_ENABLE] = imap_cmd_enable,
+    [IMAP_CMD_SELECT] = imap_cmd_select,
+    [IMAP_CMD_EXAMINE] = imap_cmd_examine,
+    [IMAP_CMD_CREATE] = imap_cmd_create,
+    [IMAP_CMD_DELETE] = imap_cmd_delete,
+    [IMAP_CMD_RENAME] = imap_cmd_rename,
+    [IMAP_CMD_SUBSCRIBE] = imap_cmd_subscribe,
+    [IMAP_CMD_UNSUBSCRIBE] = imap_cmd_unsubscribe,
+    [IMAP_CMD_LIST] = imap_cmd_list,
+    [IMAP_CMD_LSUB] = imap_cmd_lsub,
+    [IMAP_CMD_NAMESPACE] = imap_cmd_namespace,
+    [IMAP_CMD_STATUS] = imap_cmd_status,
+    [IMAP_CMD_APPEND] = imap_cmd_append,
+    [IMAP_CMD_IDLE] = imap_cmd_idle,
+    [IMAP_CMD_GETQUOTA] = imap_cmd_getquota,
+    [IMAP_CMD_GETQUOTAROOT] = imap_cmd_getquotaroot,
+    [IMAP_CMD_CHECK] = imap_cmd_check,
+    [IMAP_CMD_CLOSE] = imap_cmd_close,
+    [IMAP_CMD_UNSELECT] = imap_cmd_unselect,
+    [IMAP_CMD_EXPUNGE] = imap_cmd_expunge,
+    [IMAP_CMD_SEARCH] = imap_cmd_search,
+    [IMAP_CMD_FETCH] = imap_cmd_fetch,
+    [IMAP_CMD_STORE] = imap_cmd_store,
+    [IMAP_CMD_COPY] = imap_cmd_copy,
+    [IMAP_CMD_MOVE] = imap_cmd_move,
+    [IMAP_CMD_SORT] = imap_cmd_sort,
+    [IMAP_CMD_THREAD] = imap_cmd_thread,
 };
 
 /* The session whose input loop is running (loop thread only): a command
@@ -116,6 +107,13 @@ imap_session_plaintext_ok(const struct imap_session *s)
 {
 	return s->tls || (s->loopback && s->srv->cfg->imap_plaintext_auth ==
 					     CONFIG_PLAIN_LOOPBACK);
+}
+
+bool
+imap_session_utf8(const struct imap_session *s)
+{
+	/* RFC 9051 5.1 (IMAP4rev2 names are Net-Unicode), RFC 6855 3. */
+	return (s->enabled & (IMAP_EN_IMAP4REV2 | IMAP_EN_UTF8)) != 0;
 }
 
 void
@@ -343,28 +341,20 @@ imap_session_logged_in(struct imap_session *s, const char *address,
 static void
 imap_session_dispatch(struct imap_session *s)
 {
-	const struct imap_cmd_def *def = &imap_cmds[s->cmd->name];
+	imap_cmd_fn *fn = imap_cmds[s->cmd->name];
+	const char *why;
 
-	if (def->fn == NULL) {
+	if (fn == NULL) {
 		/* the parser returns known names only */
 		imap_cmd_bad(s, NULL, "Unknown command");
 		return;
 	}
-	if ((def->states & s->state) == 0) {
-		const char *why;
-
-		if (s->state == IMAP_ST_NOAUTH)
-			why = "Not logged in: log in first";
-		else if (def->states == IMAP_ST_NOAUTH)
-			why = "Already logged in";
-		else if (def->states == IMAP_ST_SELECTED)
-			why = "No mailbox selected";
-		else
-			why = "Not valid with a mailbox selected"; /* ENABLE */
+	why = imap_cmd_refused(s->cmd->name, s->state);
+	if (why != NULL) {
 		imap_cmd_bad(s, "CLIENTBUG", why);
 		return;
 	}
-	def->fn(s, s->cmd);
+	fn(s, s->cmd);
 }
 
 /* A command line the parser refused. */

@@ -125,8 +125,8 @@ void imap_cmd_bad(struct imap_session *s, const char *code, const char *text);
 void imap_write_string(struct imap_session *s, const char *str, size_t len,
 		       bool astring);
 /* Queue a mailbox name (UTF-8 as the store keeps it) as an astring: in
-   modified UTF-7 (RFC 3501 5.1.3), or as UTF-8 once UTF8=ACCEPT is
-   enabled (RFC 6855 3). */
+   modified UTF-7 (RFC 3501 5.1.3), or as UTF-8 once IMAP4rev2 (RFC 9051
+   5.1) or UTF8=ACCEPT (RFC 6855 3) is enabled. */
 void imap_write_mailbox(struct imap_session *s, const char *name);
 /* Queue "* STATUS name (ITEM n ...)" with the IMAP_STATUS_* items of
    st (imap_cmd_status.c; LIST-STATUS uses it too). */
@@ -152,6 +152,10 @@ void imap_session_close(struct imap_session *s);
 /* May passwords be sent on this connection (TLS, or loopback when
    [imap] plaintext_auth = loopback)? */
 bool imap_session_plaintext_ok(const struct imap_session *s);
+/* Are mailbox names UTF-8 on the wire (IMAP4rev2 or UTF8=ACCEPT
+   enabled) rather than modified UTF-7?  Pass it as the utf8 flag of the
+   imap_args_* parsers; imap_write_mailbox() follows it too. */
+bool imap_session_utf8(const struct imap_session *s);
 /* Flush queued output now if the conn is corked (long-running commands,
    IDLE updates outside input processing). */
 void imap_session_flush(struct imap_session *s);

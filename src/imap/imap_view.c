@@ -268,7 +268,9 @@ imap_view_write_flags(struct imap_session *s, size_t idx)
 		if (m->flags & imap_view_sysflags[i].bit)
 			buf_printf(&b, "%s%s", buf_len(&b) > 1 ? " " : "",
 				   imap_view_sysflags[i].name);
-	if (m->recent)
+	/* RFC 9051 2.3.2: \Recent is deprecated; Appendix A: a server
+	   offering both revisions sends it to IMAP4rev1 clients only. */
+	if (m->recent && !(s->enabled & IMAP_EN_IMAP4REV2))
 		buf_printf(&b, "%s\\Recent", buf_len(&b) > 1 ? " " : "");
 	if (m->keywords != NULL)
 		buf_printf(&b, "%s%s", buf_len(&b) > 1 ? " " : "", m->keywords);
@@ -640,6 +642,9 @@ imap_view_apply_changes(struct imap_session *s, struct imap_view_pending *p)
 	bool new_kw = false;
 	bool qresync = (s->enabled & IMAP_EN_QRESYNC) != 0;
 	bool condstore = (s->enabled & IMAP_EN_CONDSTORE) != 0 || qresync;
+	/* RFC 7162 3.2.4 (QRESYNC) and RFC 9051 7.5.2 (every unsolicited
+	   FETCH of IMAP4rev2) carry the UID. */
+	bool with_uid = qresync || (s->enabled & IMAP_EN_IMAP4REV2) != 0;
 	size_t i;
 
 	for (i = 0; i < l->n; i++) {
@@ -686,11 +691,10 @@ imap_view_apply_changes(struct imap_session *s, struct imap_view_pending *p)
 					new_kw |= imap_view_learn_keywords(
 					    v, m->keywords);
 			}
-			/* RFC 7162 3.2.4: UID in unsolicited FETCH with
-			   QRESYNC; a new MODSEQ alone is news for a
-			   CONDSTORE client (3.1.4.1). */
+			/* A new MODSEQ alone is news for a CONDSTORE client
+			   (RFC 7162 3.1.4.1). */
 			if (changed || condstore)
-				imap_view_fetch_flags(s, (size_t)k, qresync,
+				imap_view_fetch_flags(s, (size_t)k, with_uid,
 						      true);
 		}
 	}

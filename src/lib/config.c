@@ -329,6 +329,27 @@ config_set_imap(struct config *cfg, const char *key, const char *val)
 	return "unknown key";
 }
 
+/* [web]: the HTTP server (src/web). */
+static const char *
+config_set_web(struct config *cfg, const char *key, const char *val)
+{
+	uint64_t n;
+
+	if (strcmp(key, "plaintext_auth") == 0)
+		return config_set_plaintext(&cfg->web_plaintext_auth, val);
+	if (strcmp(key, "idle_timeout") == 0 ||
+	    strcmp(key, "request_timeout") == 0) {
+		if (config_parse_duration(val, &n) < 0 || n < 1000)
+			return "expected a duration of at least 1s";
+		if (key[0] == 'i')
+			cfg->web_idle_timeout_ms = n;
+		else
+			cfg->web_request_timeout_ms = n;
+		return NULL;
+	}
+	return "unknown key";
+}
+
 /* Set one key.  Returns NULL or a static reason. */
 static const char *
 config_set(struct config *cfg, const char *dir, const char *section,
@@ -500,6 +521,8 @@ config_set(struct config *cfg, const char *dir, const char *section,
 	}
 	if (strcmp(section, "imap") == 0)
 		return config_set_imap(cfg, key, val);
+	if (strcmp(section, "web") == 0)
+		return config_set_web(cfg, key, val);
 	if (strcmp(section, "relay") == 0)
 		return config_set_relay(cfg, dir, key, val);
 	if (strcmp(section, "routes") == 0) {
@@ -559,7 +582,8 @@ config_trim(char *s)
 
 static const char *const config_sections[] = {
     "listen", "tls",   "server", "log",   "smtp",
-    "pop3",   "imap",  "relay", "routes", "queue", "limits", NULL,
+    "pop3",   "imap",  "web",   "relay", "routes", "queue", "limits",
+    NULL,
 };
 
 struct config *
@@ -602,6 +626,9 @@ config_load(const char *path, char **error_r)
 	cfg->pop3_idle_timeout_ms = POP3_IDLE_TIMEOUT_MS;
 	cfg->imap_plaintext_auth = CONFIG_PLAIN_NO;
 	cfg->imap_idle_timeout_ms = IMAP_IDLE_TIMEOUT_MS;
+	cfg->web_plaintext_auth = CONFIG_PLAIN_LOOPBACK;
+	cfg->web_idle_timeout_ms = HTTP_IDLE_TIMEOUT_MS;
+	cfg->web_request_timeout_ms = HTTP_REQUEST_TIMEOUT_MS;
 	cfg->connections = CONN_MAX_DEFAULT;
 	cfg->connections_per_ip = CONN_PER_IP_MAX_DEFAULT;
 	cfg->workers = POOL_THREADS_DEFAULT;

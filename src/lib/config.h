@@ -22,8 +22,8 @@ enum listen_kind {
 	LISTEN__COUNT
 };
 
-/* Where passwords may be sent without TLS ([pop3] and [imap]
-   plaintext_auth). */
+/* Where passwords may be sent without TLS ([pop3], [imap] and
+   [web] plaintext_auth). */
 enum config_plaintext {
 	CONFIG_PLAIN_NO,       /* never: STLS first */
 	CONFIG_PLAIN_LOOPBACK, /* from 127.0.0.0/8 and ::1 */
@@ -55,6 +55,10 @@ struct config {
 	enum config_plaintext imap_plaintext_auth; /* default: no */
 	uint64_t imap_idle_timeout_ms;             /* after login */
 	uint64_t imap_quota_bytes; /* default per-account quota; 0: none */
+	/* [web] */
+	enum config_plaintext web_plaintext_auth; /* default: loopback */
+	uint64_t web_idle_timeout_ms;    /* keep-alive idle */
+	uint64_t web_request_timeout_ms; /* a request head must arrive in */
 	/* [relay]: outbound delivery */
 	char *relay_smarthost;	      /* "host:port" or NULL: MX routing */
 	char *relay_smarthost_user;   /* AUTH PLAIN at the smarthost, or NULL */

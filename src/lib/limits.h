@@ -301,4 +301,62 @@
 #define HTTP_TRAILER_BYTES_MAX (8u * 1024)
 #define HTTP_TRAILERS_MAX 32
 
+/* The connection's input buffer: a request head is at most
+   HTTP_REQUEST_LINE_MAX + HTTP_HEADER_BYTES_MAX; bodies stream through
+   the parser into the session's body buffer. */
+#define HTTP_IN_BUF_MAX (64u * 1024)
+/* A keep-alive connection with no request in progress is closed after
+   this long without input ([web] idle_timeout). */
+#define HTTP_IDLE_TIMEOUT_MS (60u * 1000)
+/* A request head (request line and fields) must arrive completely within
+   this long after its first octet, else 408 and close ([web]
+   request_timeout): slow-header clients do not hold connections. */
+#define HTTP_REQUEST_TIMEOUT_MS (20u * 1000)
+/* Responses shorter than this are not compressed (the gzip framing
+   would eat most of the gain). */
+#define HTTP_GZIP_MIN 1024
+/* A server-sent event stream (JMAP EventSource, RFC 8620 7.3): the ping
+   interval clients may ask for is clamped to [MIN, MAX] seconds (7.3:
+   the minimum must not exceed 30, the maximum must be at least 300). */
+#define HTTP_EVENT_PING_MIN_S 1
+#define HTTP_EVENT_PING_MAX_S 3600
+
+/* JMAP core limits (RFC 8620 2, advertised in the session resource). */
+/* maxSizeRequest: an API request body; more: a "limit" problem. */
+#define JMAP_REQUEST_SIZE_MAX (10u * 1024 * 1024)
+/* maxCallsInRequest. */
+#define JMAP_CALLS_MAX 64
+/* maxObjectsInGet / maxObjectsInSet (for the /get and /set methods). */
+#define JMAP_OBJECTS_GET_MAX 1000
+#define JMAP_OBJECTS_SET_MAX 1000
+/* maxConcurrentRequests / maxConcurrentUpload: per account, over all of
+   its connections. */
+#define JMAP_CONCURRENT_REQUESTS_MAX 8
+#define JMAP_CONCURRENT_UPLOADS_MAX 4
+/* maxSizeUpload: one upload is at most the largest request body. */
+#define JMAP_UPLOAD_SIZE_MAX HTTP_BODY_MAX
+/* Uploaded blobs not used are deleted after this long (RFC 8620 6.1:
+   at least one hour). */
+#define JMAP_UPLOAD_TTL_S (24u * 3600)
+/* Nesting of a result reference's JSON Pointer evaluation ("*" levels
+   and tokens, RFC 8620 3.7). */
+#define JMAP_POINTER_TOKENS_MAX 32
+
+/* JMAP Mail (RFC 8621; src/web/jmap_mail*.c). */
+/* maxMailboxDepth: levels of a Mailbox name ("a/b/c" is 3). */
+#define JMAP_MAILBOX_DEPTH_MAX 32
+/* Ids one /changes answer holds at most (a smaller maxChanges wins). */
+#define JMAP_CHANGES_MAX 5000
+/* /query: ids in one answer when the client gives no smaller limit. */
+#define JMAP_QUERY_LIMIT_MAX 5000
+/* Message-IDs of In-Reply-To/References used to thread one Email. */
+#define JMAP_THREAD_REFS_MAX 64
+/* Emails threaded per store transaction. */
+#define JMAP_THREAD_BATCH 500
+/* Email/get maxBodyValueBytes when not given, and the file bytes read
+   for body values, previews and text searches. */
+#define JMAP_BODY_READ_MAX (16u * 1024 * 1024)
+/* RFC 8621 4.1.4: preview is at most 256 characters. */
+#define JMAP_PREVIEW_MAX 256
+
 #endif

@@ -34,6 +34,10 @@ struct queue_sess {
 	/* DATA streaming */
 	bool sending;
 	bool in_data;       /* inside queue_sess_data() */
+	/* inside queue_sess_on_chunk() called by fileread: a
+	   fileread_next() there only asks for the next chunk after the
+	   callback returns */
+	bool in_chunk;
 	struct fileread *fr; /* the message file (NULL until DATA) */
 	uint64_t off;       /* into prefix + message file */
 	char err[QUEUE_REPLY_MAX];
@@ -141,7 +145,9 @@ queue_sess_on_chunk(void *arg, const uint8_t *data, ssize_t n)
 	}
 	queue_sess_flush(s);
 	if (!s->in_data) {
+		s->in_chunk = true;
 		queue_sess_data(s);
+		s->in_chunk = false;
 		queue_sess_pump(s);
 	}
 }
@@ -195,7 +201,9 @@ queue_sess_data(struct queue_sess *s)
 		if (fileread_busy(s->fr))
 			break; /* queue_sess_on_chunk() continues */
 		fileread_next(s->fr);
-		if (s->fr != NULL && fileread_busy(s->fr))
+		/* from the chunk callback nothing was read yet: looping
+		   would spin (fileread reads on once the callback returns) */
+		if (s->in_chunk || (s->fr != NULL && fileread_busy(s->fr)))
 			break;
 	}
 	s->in_data = false;

@@ -157,12 +157,168 @@ static const char store_schema_v3[] =
     "ALTER TABLE mailboxes DROP COLUMN subscribed;"
     "ALTER TABLE mailboxes ADD COLUMN recent_uid INTEGER NOT NULL DEFAULT 0;";
 
+/* Version 4: JMAP (RFC 8620/8621; design in store/store_jmap.h).  An
+   account-wide change log written by triggers in the same transaction
+   as every change, whoever makes it (delivery, IMAP, JMAP, the CLI):
+   accounts.jmap_modseq counts the account's changes; jmap_changes keeps
+   per object (type 1 Mailbox, 2 Email = messages.id, 3 Thread) the
+   modseq of its creation and of its last change, and whether it is
+   destroyed.  A message's Email lives while some copy of it is in one
+   of the account's mailboxes.  jmap_threads holds the thread of each
+   Email (assigned by store_jmap.c from the Message-ID, In-Reply-To and
+   References fields; a message row is shared by its recipients, so the
+   thread is per account, not a column of messages), jmap_msgids the
+   thread each Message-ID seen in the account went to.  A mailbox's
+   copies are deleted before the mailbox (BEFORE DELETE), so the
+   triggers on mailbox_messages still find its account. */
+static const char store_schema_v4[] =
+    "ALTER TABLE accounts ADD COLUMN jmap_modseq INTEGER NOT NULL DEFAULT 1;"
+    "CREATE TABLE jmap_changes("
+    " account_id INTEGER NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,"
+    " type INTEGER NOT NULL,"
+    " obj_id INTEGER NOT NULL,"
+    " created INTEGER NOT NULL,"
+    " modseq INTEGER NOT NULL,"
+    " destroyed INTEGER NOT NULL DEFAULT 0,"
+    " PRIMARY KEY(account_id, type, obj_id)) WITHOUT ROWID;"
+    "CREATE INDEX jmap_changes_modseq ON jmap_changes(account_id, type,"
+    " modseq);"
+    "CREATE TABLE jmap_threads("
+    " account_id INTEGER NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,"
+    " message_id INTEGER NOT NULL,"
+    " thread_id INTEGER NOT NULL,"
+    " PRIMARY KEY(account_id, message_id)) WITHOUT ROWID;"
+    "CREATE INDEX jmap_threads_thread ON jmap_threads(account_id, thread_id);"
+    "CREATE TABLE jmap_msgids("
+    " account_id INTEGER NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,"
+    " msgid TEXT NOT NULL,"
+    " thread_id INTEGER NOT NULL,"
+    " PRIMARY KEY(account_id, msgid)) WITHOUT ROWID;"
+    /* a copy arrives: its Email is created (or updated: another copy),
+       its mailbox's counts change */
+    "CREATE TRIGGER jmap_mm_i AFTER INSERT ON mailbox_messages BEGIN"
+    " UPDATE accounts SET jmap_modseq = jmap_modseq + 1 WHERE id ="
+    "  (SELECT account_id FROM mailboxes WHERE id = NEW.mailbox_id);"
+    " INSERT INTO jmap_changes(account_id, type, obj_id, created, modseq)"
+    "  SELECT a.id, 2, NEW.message_id, a.jmap_modseq, a.jmap_modseq"
+    "  FROM mailboxes b JOIN accounts a ON a.id = b.account_id"
+    "  WHERE b.id = NEW.mailbox_id ON CONFLICT DO UPDATE SET"
+    "  created = CASE WHEN destroyed THEN excluded.created ELSE created END,"
+    "  modseq = excluded.modseq, destroyed = 0;"
+    " INSERT INTO jmap_changes(account_id, type, obj_id, created, modseq)"
+    "  SELECT a.id, 1, NEW.mailbox_id, a.jmap_modseq, a.jmap_modseq"
+    "  FROM mailboxes b JOIN accounts a ON a.id = b.account_id"
+    "  WHERE b.id = NEW.mailbox_id ON CONFLICT DO UPDATE SET"
+    "  modseq = excluded.modseq;"
+    " END;"
+    /* flags, keywords, or the copy moved (INBOX rename) */
+    "CREATE TRIGGER jmap_mm_u AFTER UPDATE OF mailbox_id, flags, keywords"
+    " ON mailbox_messages WHEN OLD.mailbox_id != NEW.mailbox_id OR"
+    " OLD.flags != NEW.flags OR OLD.keywords IS NOT NEW.keywords BEGIN"
+    " UPDATE accounts SET jmap_modseq = jmap_modseq + 1 WHERE id ="
+    "  (SELECT account_id FROM mailboxes WHERE id = NEW.mailbox_id);"
+    " INSERT INTO jmap_changes(account_id, type, obj_id, created, modseq)"
+    "  SELECT a.id, t.type, t.obj, a.jmap_modseq, a.jmap_modseq"
+    "  FROM mailboxes b JOIN accounts a ON a.id = b.account_id,"
+    "  (SELECT 2 AS type, NEW.message_id AS obj UNION ALL"
+    "   SELECT 1, NEW.mailbox_id UNION ALL SELECT 1, OLD.mailbox_id) t"
+    "  WHERE b.id = NEW.mailbox_id ON CONFLICT DO UPDATE SET"
+    "  modseq = excluded.modseq;"
+    " END;"
+    /* a copy goes: the Email is destroyed with its last copy in the
+       account, and then its Thread changes (destroyed with its last
+       Email) */
+    "CREATE TRIGGER jmap_mm_d AFTER DELETE ON mailbox_messages BEGIN"
+    " UPDATE accounts SET jmap_modseq = jmap_modseq + 1 WHERE id ="
+    "  (SELECT account_id FROM mailboxes WHERE id = OLD.mailbox_id);"
+    " INSERT INTO jmap_changes(account_id, type, obj_id, created, modseq)"
+    "  SELECT a.id, 1, OLD.mailbox_id, a.jmap_modseq, a.jmap_modseq"
+    "  FROM mailboxes b JOIN accounts a ON a.id = b.account_id"
+    "  WHERE b.id = OLD.mailbox_id ON CONFLICT DO UPDATE SET"
+    "  modseq = excluded.modseq;"
+    " INSERT INTO jmap_changes(account_id, type, obj_id, created, modseq,"
+    "  destroyed)"
+    "  SELECT a.id, 2, OLD.message_id, a.jmap_modseq, a.jmap_modseq,"
+    "  NOT EXISTS(SELECT 1 FROM mailbox_messages m JOIN mailboxes x"
+    "   ON x.id = m.mailbox_id WHERE m.message_id = OLD.message_id"
+    "   AND x.account_id = a.id)"
+    "  FROM mailboxes b JOIN accounts a ON a.id = b.account_id"
+    "  WHERE b.id = OLD.mailbox_id ON CONFLICT DO UPDATE SET"
+    "  modseq = excluded.modseq, destroyed = excluded.destroyed;"
+    " INSERT INTO jmap_changes(account_id, type, obj_id, created, modseq,"
+    "  destroyed)"
+    "  SELECT t.account_id, 3, t.thread_id, c.modseq, c.modseq,"
+    "  NOT EXISTS(SELECT 1 FROM jmap_threads u WHERE"
+    "   u.account_id = t.account_id AND u.thread_id = t.thread_id"
+    "   AND u.message_id != t.message_id)"
+    "  FROM mailboxes b JOIN jmap_changes c ON c.account_id = b.account_id"
+    "  AND c.type = 2 AND c.obj_id = OLD.message_id AND c.destroyed"
+    "  JOIN jmap_threads t ON t.account_id = c.account_id"
+    "  AND t.message_id = c.obj_id"
+    "  WHERE b.id = OLD.mailbox_id ON CONFLICT DO UPDATE SET"
+    "  modseq = excluded.modseq, destroyed = excluded.destroyed;"
+    " DELETE FROM jmap_threads WHERE message_id = OLD.message_id AND"
+    "  account_id = (SELECT c.account_id FROM mailboxes b JOIN jmap_changes"
+    "  c ON c.account_id = b.account_id AND c.type = 2 AND"
+    "  c.obj_id = OLD.message_id AND c.destroyed WHERE b.id = OLD.mailbox_id);"
+    " END;"
+    "CREATE TRIGGER jmap_mb_i AFTER INSERT ON mailboxes BEGIN"
+    " UPDATE accounts SET jmap_modseq = jmap_modseq + 1"
+    "  WHERE id = NEW.account_id;"
+    " INSERT INTO jmap_changes(account_id, type, obj_id, created, modseq)"
+    "  SELECT id, 1, NEW.id, jmap_modseq, jmap_modseq FROM accounts"
+    "  WHERE id = NEW.account_id ON CONFLICT DO UPDATE SET"
+    "  created = excluded.created, modseq = excluded.modseq, destroyed = 0;"
+    " END;"
+    "CREATE TRIGGER jmap_mb_u AFTER UPDATE OF name, special_use ON mailboxes"
+    " WHEN OLD.name != NEW.name OR OLD.special_use IS NOT NEW.special_use"
+    " BEGIN"
+    " UPDATE accounts SET jmap_modseq = jmap_modseq + 1"
+    "  WHERE id = NEW.account_id;"
+    " INSERT INTO jmap_changes(account_id, type, obj_id, created, modseq)"
+    "  SELECT id, 1, NEW.id, jmap_modseq, jmap_modseq FROM accounts"
+    "  WHERE id = NEW.account_id ON CONFLICT DO UPDATE SET"
+    "  modseq = excluded.modseq;"
+    " END;"
+    "CREATE TRIGGER jmap_mb_bd BEFORE DELETE ON mailboxes BEGIN"
+    " DELETE FROM mailbox_messages WHERE mailbox_id = OLD.id;"
+    " END;"
+    "CREATE TRIGGER jmap_mb_d AFTER DELETE ON mailboxes BEGIN"
+    " UPDATE accounts SET jmap_modseq = jmap_modseq + 1"
+    "  WHERE id = OLD.account_id;"
+    " INSERT INTO jmap_changes(account_id, type, obj_id, created, modseq,"
+    "  destroyed)"
+    "  SELECT id, 1, OLD.id, jmap_modseq, jmap_modseq, 1 FROM accounts"
+    "  WHERE id = OLD.account_id ON CONFLICT DO UPDATE SET"
+    "  modseq = excluded.modseq, destroyed = 1;"
+    " END;"
+    /* isSubscribed */
+    "CREATE TRIGGER jmap_sub_i AFTER INSERT ON subscriptions BEGIN"
+    " UPDATE accounts SET jmap_modseq = jmap_modseq + 1"
+    "  WHERE id = NEW.account_id;"
+    " INSERT INTO jmap_changes(account_id, type, obj_id, created, modseq)"
+    "  SELECT a.id, 1, b.id, a.jmap_modseq, a.jmap_modseq FROM mailboxes b"
+    "  JOIN accounts a ON a.id = b.account_id WHERE"
+    "  b.account_id = NEW.account_id AND b.name = NEW.name"
+    "  ON CONFLICT DO UPDATE SET modseq = excluded.modseq;"
+    " END;"
+    "CREATE TRIGGER jmap_sub_d AFTER DELETE ON subscriptions BEGIN"
+    " UPDATE accounts SET jmap_modseq = jmap_modseq + 1"
+    "  WHERE id = OLD.account_id;"
+    " INSERT INTO jmap_changes(account_id, type, obj_id, created, modseq)"
+    "  SELECT a.id, 1, b.id, a.jmap_modseq, a.jmap_modseq FROM mailboxes b"
+    "  JOIN accounts a ON a.id = b.account_id WHERE"
+    "  b.account_id = OLD.account_id AND b.name = OLD.name"
+    "  ON CONFLICT DO UPDATE SET modseq = excluded.modseq;"
+    " END;";
+
 /* store_migrations[n] takes the schema from version n to n + 1.  Add new
    versions at the end; never edit a released step. */
 static const char *const store_migrations[] = {
     store_schema_v1,
     store_schema_v2,
     store_schema_v3,
+    store_schema_v4,
 };
 #define STORE_SCHEMA_VERSION                                                   \
 	((int)(sizeof(store_migrations) / sizeof(store_migrations[0])))

@@ -156,9 +156,11 @@ store_db_row_int(struct store_db *db, const char *sql, const char *text,
 int store_address_norm(const char *in, char *out);
 
 /* Blobs (store_blob.c). */
-/* Write buffered bytes, fdatasync, close and rename the blob into
-   blobs/XX/; fills job->rel, job->size.  Frees the blob.  0 or -1 (the
-   temp file is removed then). */
+/* Write buffered bytes (creating the temp file if no byte went to it
+   yet), rename the blob into blobs/XX/, fdatasync and close it; fills
+   job->rel, job->size.  The caller fsyncs blobs/XX before it commits
+   rows naming the blob.  Frees the blob.  0 or -1 (the file is removed
+   then, under either name). */
 int store_blob_finish(struct store_job *job);
 /* Remove the files and rows of messages no mailbox holds any more
    (refcount <= 0).  Call after the commit that released them, and at

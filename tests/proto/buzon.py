@@ -71,13 +71,16 @@ class Server:
 
     def __init__(self, tmpdir, name="buzon", smtp_extra="", extra="",
                  pop3=False, pop3_extra="", imap=False, imap_extra="",
-                 relay=DEAD_RELAY):
+                 http=False, http_extra="", relay=DEAD_RELAY):
         """pop3=True adds the pop3 (STLS) and pop3s (implicit TLS)
         listeners and a [pop3] section holding pop3_extra, and start()
         waits for them too.  imap=True does the same for imap (STARTTLS)
         and imaps with an [imap] section: plaintext_auth = loopback (so
         tests may LOGIN without TLS) unless imap_extra sets it, then
-        imap_extra.  relay is written before [log]: the
+        imap_extra.  http=True adds the http (plain) and https (TLS)
+        listeners and a [web] section holding http_extra (the server's
+        default plaintext_auth = loopback applies unless it says
+        otherwise).  relay is written before [log]: the
         [relay]/[routes]/[queue] sections (by default all remote mail
         goes to a closed port, so queued mail stays queued)."""
         self.dir = str(tmpdir)
@@ -94,6 +97,9 @@ class Server:
         self.imap = imap
         self.imap_port = free_port() if imap else None
         self.imaps_port = free_port() if imap else None
+        self.http = http
+        self.http_port = free_port() if http else None
+        self.https_port = free_port() if http else None
         self.proc = None
         self.starts = 0
         traversable(self.dir)
@@ -109,6 +115,11 @@ class Server:
             plain = ("" if "plaintext_auth" in imap_extra
                      else "plaintext_auth = loopback\n")
             imap_section = f"[imap]\n{plain}{imap_extra}\n"
+        http_listen = http_section = ""
+        if http:
+            http_listen = (f"http = 127.0.0.1:{self.http_port}\n"
+                           f"https = 127.0.0.1:{self.https_port}\n")
+            http_section = f"[web]\n{http_extra}\n" if http_extra else ""
         with open(self.conf, "w") as f:
             f.write(
                 f"""# written by tests/proto
@@ -120,13 +131,13 @@ domains = example.test other.test
 smtp = 127.0.0.1:{self.smtp_port}
 submission = 127.0.0.1:{self.sub_port}
 submissions = 127.0.0.1:{self.subs_port}
-{pop3_listen}{imap_listen}
+{pop3_listen}{imap_listen}{http_listen}
 [smtp]
 greet_delay = 300ms
 max_message_size = 10M
 max_recipients = 1000
 {smtp_extra}
-{pop3_section}{imap_section}{relay}
+{pop3_section}{imap_section}{http_section}{relay}
 [log]
 level = info
 """
@@ -158,6 +169,8 @@ level = info
             pending += [self.pop3_port, self.pop3s_port]
         if getattr(self, "imap", False):
             pending += [self.imap_port, self.imaps_port]
+        if getattr(self, "http", False):
+            pending += [self.http_port, self.https_port]
         while pending:
             if self.proc.poll() is not None:
                 raise AssertionError(

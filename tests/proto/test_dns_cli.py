@@ -104,11 +104,12 @@ def test_dns_records(site):
     srv = {o.split(".")[0]: v[0] for (o, t), v in by.items() if t == "SRV"}
     assert srv["_submissions"] == f"0 1 2465 {HOST}."
     assert srv["_submission"] == f"5 1 2587 {HOST}."
-    # `buzon init` turns POP3 on; RFC 8314 5.1: implicit TLS preferred
+    # `buzon init` turns IMAP and POP3 on; RFC 8314 5.1: implicit TLS
+    # preferred, IMAP before POP3 (RFC 6186 3.4)
+    assert srv["_imaps"] == f"0 1 2993 {HOST}."
+    assert srv["_imap"] == f"5 1 2143 {HOST}."
     assert srv["_pop3s"] == f"10 1 2995 {HOST}."
     assert srv["_pop3"] == f"15 1 2110 {HOST}."
-    for svc in ("_imap", "_imaps"):
-        assert srv[svc] == "0 0 0 .", (svc, srv)  # not configured
 
 
 def test_dns_all_domains_creates_missing_keys(tmp_path):

@@ -211,7 +211,7 @@ test_store_open(void)
 	TEST_ASSERT(s == NULL);
 	TEST_ASSERT_INTEQ(sql_int(dir, "SELECT value FROM meta WHERE key="
 				       "'schema_version'"),
-			  3);
+			  4);
 	TEST_ASSERT_INTEQ(count_files(dir, "blobs"), 0);
 
 	test_begin("store open: reopen keeps data");

@@ -610,7 +610,7 @@ test_migrate_v2(void)
 	int64_t acc;
 	uint32_t first;
 
-	test_begin("schema: a v2 database is migrated to v3");
+	test_begin("schema: a v2 database is migrated to v4");
 	s = setup(&dir, &acc);
 	TEST_ASSERT_INTEQ(store_mbox_create(s, acc, "Lists/x", NULL, &err), 1);
 	deliver(s, acc, NULL, "old mail", 0);
@@ -619,6 +619,14 @@ test_migrate_v2(void)
 	   table, no recent_uid. */
 	TEST_ASSERT_INTEQ(
 	    sql_exec(dir,
+		     /* and without v4's JMAP change log */
+		     "DROP TRIGGER jmap_mm_i; DROP TRIGGER jmap_mm_u;"
+		     "DROP TRIGGER jmap_mm_d; DROP TRIGGER jmap_mb_i;"
+		     "DROP TRIGGER jmap_mb_u; DROP TRIGGER jmap_mb_bd;"
+		     "DROP TRIGGER jmap_mb_d; DROP TRIGGER jmap_sub_i;"
+		     "DROP TRIGGER jmap_sub_d; DROP TABLE jmap_changes;"
+		     "DROP TABLE jmap_threads; DROP TABLE jmap_msgids;"
+		     "ALTER TABLE accounts DROP COLUMN jmap_modseq;"
 		     "DROP TABLE subscriptions;"
 		     "ALTER TABLE mailboxes DROP COLUMN recent_uid;"
 		     "ALTER TABLE mailboxes ADD COLUMN subscribed INTEGER NOT "
@@ -635,7 +643,7 @@ test_migrate_v2(void)
 	}
 	TEST_ASSERT_INTEQ(sql_int(dir, "SELECT value FROM meta WHERE key = "
 				       "'schema_version'"),
-			  3);
+			  4);
 	TEST_ASSERT_INTEQ(sql_int(dir, "SELECT count(*) FROM pragma_table_info"
 				       "('mailboxes') WHERE name = "
 				       "'subscribed'"),

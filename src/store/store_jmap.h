@@ -1,0 +1,185 @@
+/* store_jmap.h: what JMAP Mail (RFC 8621) needs of the store beyond
+   store_mbox.h and store_msg.h: Email and Thread ids, the account-wide
+   change log behind state strings and /changes, and Email writes that
+   IMAP sees.  Part of the store interface (included by store.h).
+
+   Design.
+   - Ids are immutable row ids: a Mailbox id is mailboxes.id, an Email
+     id is messages.id (one message, whatever mailboxes of the account
+     hold copies of it: its mailboxIds), a Thread id is the messages.id
+     of the Email that started the thread.  The web layer spells them
+     "<letter><decimal>".  (SQLite may give a new message the id of the
+     newest message row after that row was collected; the change log
+     then reports that id as created again, never as a silent update.)
+   - Threads (RFC 8621 3) are assigned per account (a message row is
+     shared by its recipients, so the thread cannot be a column of
+     messages): every Message-ID seen in the account (the message's
+     own, and those its In-Reply-To and References name) maps to the
+     thread it went to; a new Email joins the thread of the first of its
+     own Message-ID, In-Reply-To and References ids that is known, else
+     starts a thread of its own.  Assignment is lazy and in message id
+     order (so the result is the same as at delivery): before answering,
+     the JMAP layer lists unthreaded Emails (store_jmap_unthreaded),
+     reads their header fields and hands the ids back
+     (store_jmap_thread_assign).  Delivery is untouched by threading.
+   - Change log (schema v4, triggers in store.c): accounts.jmap_modseq
+     grows with every change of the account's mailboxes, copies, flags,
+     keywords or subscriptions, in the same transaction, whoever makes
+     it (SMTP delivery, IMAP, JMAP, the CLI), so IMAP changes show in
+     JMAP at once.  Per object it keeps the modseq of its creation and
+     of its last change and whether it was destroyed; a state string is
+     the account's jmap_modseq (one state for all types: a change of one
+     type moves the state of all, RFC 8620 allows that).
+   - Keywords: IMAP keeps flags and keywords per copy; JMAP keywords are
+     per Email.  An Email's keywords are the union over its copies
+     (\Deleted is not shown); a JMAP keyword change is applied to every
+     copy (each keeps its \Deleted), giving each changed mailbox a new
+     IMAP modseq so CONDSTORE/IDLE sessions see it.
+   - Email writes (keywords, mailboxIds, destroy) are store functions of
+     their own that take the IMAP rules: new copies get the next UID and
+     a new per-mailbox modseq, removed copies are recorded as expunged
+     (QRESYNC VANISHED), and the change notify hook runs after commit. */
+/* SPDX-License-Identifier: MIT */
+#ifndef BUZON_STORE_JMAP_H
+#define BUZON_STORE_JMAP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct store;
+
+/* As in store_mbox.h: thread-safe, blocking (run on the pool); -1 is an
+   error with *error_r set. */
+
+/* Object types of the change log. */
+enum store_jmap_type {
+	STORE_JMAP_MAILBOX = 1,
+	STORE_JMAP_EMAIL = 2,
+	STORE_JMAP_THREAD = 3,
+};
+
+/* The account's current state (jmap_modseq).  Returns 1, 0 no such
+   account, -1 error. */
+int store_jmap_state(struct store *s, int64_t account_id, uint64_t *state_r,
+		     const char **error_r);
+
+/* What changed for objects of type since state `since` (RFC 8620 5.2),
+   at most max ids in all: created (created after since, not destroyed),
+   updated (created before, changed after), destroyed (created before,
+   destroyed after; objects created and destroyed after since are left
+   out).  When more changes remain, `more` is set and new_state is the
+   state up to which these ids go (never inside one modseq), else
+   new_state is the current state.  Arrays are malloc'd (free with
+   store_jmap_changes_free).  Returns 1, 0 when since is not a state
+   this account had (greater than its state), -1 error. */
+struct store_jmap_changes {
+	int64_t *created, *updated, *destroyed;
+	size_t n_created, n_updated, n_destroyed;
+	uint64_t new_state;
+	bool more;
+};
+int store_jmap_changes(struct store *s, int64_t account_id,
+		       enum store_jmap_type type, uint64_t since, size_t max,
+		       struct store_jmap_changes *c, const char **error_r);
+void store_jmap_changes_free(struct store_jmap_changes *c);
+
+/* ---- threads ---- */
+
+/* Emails of account_id without a thread, in id order, at most max:
+   *ids_r and *paths_r (absolute paths of the message files) are
+   malloc'd arrays of *n_r entries, each path malloc'd (free with
+   store_jmap_unthreaded_free).  Returns 0 or -1. */
+int store_jmap_unthreaded(struct store *s, int64_t account_id, size_t max,
+			  int64_t **ids_r, char ***paths_r, size_t *n_r,
+			  const char **error_r);
+void store_jmap_unthreaded_free(int64_t *ids, char **paths, size_t n);
+
+/* One Email's threading input: its normalised Message-ID (NULL if
+   none) and the ids its In-Reply-To and References name (any order;
+   In-Reply-To first is best). */
+struct store_jmap_threading {
+	int64_t email_id;
+	const char *msgid;
+	const char *const *refs;
+	size_t n_refs;
+};
+/* Assign threads to t[0..n) (ascending email_id) in one transaction, as
+   the design above says, and log the Thread changes.  Emails that left
+   the account or have a thread already are skipped.  Returns 0 or -1. */
+int store_jmap_thread_assign(struct store *s, int64_t account_id,
+			     const struct store_jmap_threading *t, size_t n,
+			     const char **error_r);
+
+/* ---- reading ---- */
+
+/* A mailbox with its RFC 8621 2 counts. */
+struct store_jmap_mbox {
+	int64_t id;
+	char *name;        /* owned */
+	char *special_use; /* owned, or NULL */
+	bool subscribed;
+	uint32_t total, unread;           /* Emails (unread: no $seen and
+					     no $draft, over all copies) */
+	uint32_t threads, unread_threads; /* Threads with an Email (an
+					     unread Email) in the mailbox */
+};
+/* Every mailbox of account_id in name order, and the state they were
+   read at (one transaction).  *list_r: malloc'd (free with
+   store_jmap_mboxes_free).  Returns 0 or -1. */
+int store_jmap_mboxes(struct store *s, int64_t account_id,
+		      struct store_jmap_mbox **list_r, size_t *n_r,
+		      uint64_t *state_r, const char **error_r);
+void store_jmap_mboxes_free(struct store_jmap_mbox *list, size_t n);
+
+/* One Email of an account: the message and the union of its copies. */
+struct store_jmap_email {
+	int64_t id, thread_id; /* thread_id 0: not yet threaded */
+	int64_t received;      /* earliest internal date of its copies */
+	uint64_t size;
+	uint32_t flags;        /* STORE_FLAG_* of any copy */
+	char *keywords;        /* union (case of the first spelling), or
+				  NULL; owned */
+	int64_t *mailboxes;    /* ascending, owned */
+	size_t n_mailboxes;
+	char *blob_path;       /* owned */
+	char *hdr_subject, *hdr_from, *hdr_to, *hdr_cc, *hdr_message_id;
+	int64_t hdr_date;      /* 0 when none/bad */
+};
+/* The Emails with the given ids (any order; ids not in the account are
+   left out), or with ids NULL every Email of the account; in id order,
+   with the state read in the same transaction.  *list_r: malloc'd (free
+   with store_jmap_emails_free).  Returns 0 or -1. */
+int store_jmap_emails(struct store *s, int64_t account_id, const int64_t *ids,
+		      size_t n, struct store_jmap_email **list_r, size_t *n_r,
+		      uint64_t *state_r, const char **error_r);
+void store_jmap_emails_free(struct store_jmap_email *list, size_t n);
+
+/* ---- writing ---- */
+
+/* An Email/set update (RFC 8621 4.6).  With set_keywords the copies'
+   flags become flags (their \Deleted kept) and their keywords
+   keywords (a store_msg.h keyword list or NULL); with set_mailboxes
+   the Email ends up in exactly mailboxes[0..n_mailboxes) (n >= 1):
+   copies are added with the next UIDs, removed copies are expunged. */
+struct store_jmap_update {
+	bool set_keywords;
+	uint32_t flags;
+	const char *keywords;
+	bool set_mailboxes;
+	const int64_t *mailboxes;
+	size_t n_mailboxes;
+};
+/* Apply u to Email id of account_id in one durable transaction.
+   Returns 1 done, 0 no such Email, -2 a mailbox is not the account's
+   (nothing done), -1 error. */
+int store_jmap_email_update(struct store *s, int64_t account_id, int64_t id,
+			    const struct store_jmap_update *u,
+			    const char **error_r);
+/* Expunge every copy of Email id in account_id (recorded for QRESYNC;
+   the file goes when nothing holds it).  Returns 1, 0 no such Email, -1
+   error. */
+int store_jmap_email_destroy(struct store *s, int64_t account_id, int64_t id,
+			     const char **error_r);
+
+#endif

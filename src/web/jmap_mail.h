@@ -1,0 +1,111 @@
+/* jmap_mail.h: shared parts of the JMAP Mail methods (RFC 8621):
+   ids, states, keywords, message headers, and the method table.  The
+   store side and the design are in store/store_jmap.h. */
+/* SPDX-License-Identifier: MIT */
+#ifndef BUZON_JMAP_MAIL_H
+#define BUZON_JMAP_MAIL_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "buf.h"
+#include "web/jmap.h"
+
+struct store_jmap_email;
+
+/* The mail methods (jmap_core.c searches this table). */
+extern const struct jmap_method jmap_mail_methods[];
+/* The urn:ietf:params:jmap:mail capability object (RFC 8621 1.3.1),
+   new reference. */
+json_t *jmap_mail_capability(void);
+
+/* Id prefixes: Mailbox, Email, Thread. */
+#define JMAP_ID_MAILBOX 'B'
+#define JMAP_ID_EMAIL 'M'
+#define JMAP_ID_THREAD 'T'
+
+/* "<prefix><id>" as a new JSON string. */
+json_t *jmap_mail_id(char prefix, int64_t id);
+/* The row id of s ("<prefix><decimal>", no leading zero), or 0. */
+int64_t jmap_mail_id_parse(const char *s, char prefix);
+
+/* The common argument checks of every mail method: accountId must be
+   the user's (RFC 8620 3.6.2 accountNotFound).  Returns 0, or -1 with
+   *error_r set. */
+int jmap_mail_account(struct jmap_ctx *ctx, json_t *args, json_t **error_r);
+/* A state string for modseq, as a new JSON string; and its reverse
+   (returns -1 for a string this server never made). */
+json_t *jmap_mail_state(uint64_t modseq);
+int jmap_mail_state_parse(const char *s, uint64_t *modseq_r);
+/* serverFail with the store's message (new reference). */
+json_t *jmap_mail_fail(const char *why);
+
+/* Thread every Email of the account that has no thread yet (see
+   store_jmap.h).  Returns 0, or -1 with *error_r set. */
+int jmap_mail_threads_sync(struct jmap_ctx *ctx, json_t **error_r);
+
+/* Keywords (RFC 8621 4.1.1).  The JMAP object {"$seen": true, ...} of
+   the STORE_FLAG_* flags and a keyword list; and the reverse: 0 with
+   *flags_r and *keywords_r (malloc'd list or NULL), or -1 when a
+   keyword is invalid. */
+json_t *jmap_mail_keywords(uint32_t flags, const char *keywords);
+int jmap_mail_keywords_parse(json_t *obj, uint32_t *flags_r,
+			     char **keywords_r);
+/* Does the Email carry keyword kw (any case)? */
+bool jmap_mail_has_keyword(const struct store_jmap_email *e, const char *kw);
+
+/* The raw header of the message file path (up to and including the
+   blank line, at most MIME_HEADER_BYTES_MAX octets) into out (reset
+   first).  Returns 0 or -1 (unreadable: out is empty). */
+int jmap_mail_read_header(const char *path, struct buf *out);
+/* The whole message file into out (reset first), at most max octets.
+   Returns 0 or -1. */
+int jmap_mail_read_file(const char *path, size_t max, struct buf *out);
+
+/* A header field's value in one of the RFC 8621 4.1.2 forms ("Raw",
+   "Text", "Addresses", "GroupedAddresses", "MessageIds", "Date",
+   "URLs"), new reference (JSON null where the form gives none). */
+json_t *jmap_mail_header_form(const char *raw, size_t n, const char *form);
+/* Every value of field name (any case) in the header h[0..hn), raw and
+   unfolded-as-stored, through fn(value, len, arg) in order. */
+void jmap_mail_header_each(const char *h, size_t hn, const char *name,
+			   void (*fn)(const char *v, size_t n, void *arg),
+			   void *arg);
+/* The value of the last field name in h, as form ("all" false), or every
+   value as an array (all true); new reference. */
+json_t *jmap_mail_header_get(const char *h, size_t hn, const char *name,
+			     const char *form, bool all);
+
+/* UTC date-time "YYYY-MM-DDThh:mm:ssZ" (RFC 8620 1.4) as a JSON string,
+   and its reverse (-1 when it is not one). */
+json_t *jmap_mail_utcdate(int64_t t);
+int jmap_mail_utcdate_parse(const char *s, int64_t *t_r);
+
+/* The methods (jmap_mail_mailbox.c, jmap_mail_email.c,
+   jmap_mail_thread.c). */
+jmap_method_fn jmap_mailbox_get, jmap_mailbox_changes, jmap_mailbox_query,
+    jmap_mailbox_query_changes, jmap_mailbox_set;
+jmap_method_fn jmap_email_get, jmap_email_changes, jmap_email_query,
+    jmap_email_query_changes, jmap_email_set;
+jmap_method_fn jmap_thread_get, jmap_thread_changes;
+
+/* A FilterOperator (RFC 8620 5.5) over f's conditions, each decided by
+   fn(condition, arg) (1 yes, 0 no, -1 unsupported).  Returns 1, 0, -1
+   (unsupported or malformed), or -2 when f is no FilterOperator (the
+   caller matches it as a FilterCondition). */
+int jmap_mail_filter_op(json_t *f, int (*fn)(json_t *cond, void *arg),
+			void *arg);
+/* The start of a /set (RFC 8620 5.3): the account's state into
+   *old_r, and ifInState checked against it.  0, or -1 with *error_r
+   (stateMismatch, serverFail). */
+int jmap_mail_set_begin(struct jmap_ctx *ctx, json_t *args, uint64_t *old_r,
+			json_t **error_r);
+
+/* The /changes of one type (RFC 8620 5.2), shared by Mailbox, Email and
+   Thread: type is a store_jmap_type, prefix the id letter. */
+int jmap_mail_changes(struct jmap_ctx *ctx, json_t *args, int type,
+		      char prefix, json_t **result_r, json_t **error_r);
+
+#endif

@@ -1,0 +1,918 @@
+/* jmap_mail_email.c: Email/get (metadata and header properties),
+   Email/changes, Email/query, Email/queryChanges and Email/set (keywords,
+   mailboxIds, destroy) (RFC 8621 4). */
+/* SPDX-License-Identifier: MIT */
+#include "web/jmap_mail.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "imap/imap_match.h"
+#include "limits.h"
+#include "mime/mime_decode.h"
+#include "store/store.h"
+#include "store/store_jmap.h"
+#include "xalloc.h"
+
+/* Convenience properties (RFC 8621 4.1.3) as header forms. */
+static const struct {
+	const char *prop, *field, *form;
+} jmap_email_hdr_props[] = {
+    {"messageId", "Message-ID", "MessageIds"},
+    {"inReplyTo", "In-Reply-To", "MessageIds"},
+    {"references", "References", "MessageIds"},
+    {"sender", "Sender", "Addresses"},
+    {"from", "From", "Addresses"},
+    {"to", "To", "Addresses"},
+    {"cc", "Cc", "Addresses"},
+    {"bcc", "Bcc", "Addresses"},
+    {"replyTo", "Reply-To", "Addresses"},
+    {"subject", "Subject", "Text"},
+    {"sentAt", "Date", "Date"},
+};
+#define JMAP_NHDRPROPS                                                         \
+	(sizeof(jmap_email_hdr_props) / sizeof(jmap_email_hdr_props[0]))
+
+static const char *const jmap_email_default_props[] = {
+    "id",     "blobId", "threadId", "mailboxIds", "keywords", "size",
+    "receivedAt", "messageId", "inReplyTo", "references", "sender", "from",
+    "to",     "cc",	"bcc",	    "replyTo",	  "subject",  "sentAt",
+    "headers",
+};
+#define JMAP_NDEFPROPS                                                         \
+	(sizeof(jmap_email_default_props) / sizeof(jmap_email_default_props[0]))
+
+/* "header:Name[:asForm][:all]" (RFC 8621 4.1.3): the field name, form
+   and all into the out arguments.  0, or -1 when malformed. */
+static int
+jmap_email_header_prop(const char *p, char *name, size_t name_max,
+		       const char **form_r, bool *all_r)
+{
+	const char *c, *rest;
+	size_t n;
+
+	static const char *const forms[] = {"Raw",	  "Text",
+					    "Addresses",  "GroupedAddresses",
+					    "MessageIds", "Date",
+					    "URLs"};
+	if (strncmp(p, "header:", 7) != 0)
+		return -1;
+	p += 7;
+	c = strchr(p, ':');
+	n = c != NULL ? (size_t)(c - p) : strlen(p);
+	if (n == 0 || n >= name_max)
+		return -1;
+	memcpy(name, p, n);
+	name[n] = '\0';
+	*form_r = "Raw";
+	*all_r = false;
+	rest = c;
+	if (rest != NULL && strncmp(rest, ":as", 3) == 0) {
+		size_t i, fl;
+
+		rest += 3;
+		fl = strcspn(rest, ":");
+		for (i = 0; i < sizeof(forms) / sizeof(forms[0]); i++)
+			if (strlen(forms[i]) == fl &&
+			    strncmp(forms[i], rest, fl) == 0)
+				break;
+		if (i == sizeof(forms) / sizeof(forms[0]))
+			return -1;
+		*form_r = forms[i];
+		rest += fl;
+	}
+	if (rest != NULL && *rest != '\0') {
+		if (strcmp(rest, ":all") != 0)
+			return -1;
+		*all_r = true;
+	}
+	return 0;
+}
+
+static bool
+jmap_email_known_prop(const char *p)
+{
+	char name[256];
+	const char *form;
+	bool all;
+	size_t i;
+
+	for (i = 0; i < JMAP_NDEFPROPS; i++)
+		if (strcmp(p, jmap_email_default_props[i]) == 0)
+			return true;
+	return jmap_email_header_prop(p, name, sizeof(name), &form, &all) == 0;
+}
+
+/* RFC 8621 4.1.3 "headers": every field, name and raw value. */
+static json_t *
+jmap_email_headers(const char *h, size_t hn)
+{
+	json_t *a = json_array();
+	const char *name, *v;
+	size_t pos = 0, nl, vl;
+
+	while (imap_match_next_field(h, hn, &pos, &name, &nl, &v, &vl))
+		json_array_append_new(
+		    a, json_pack("{s:s%, s:o}", "name", name, nl, "value",
+				 jmap_mail_header_form(v, vl, "Raw")));
+	return a;
+}
+
+static json_t *
+jmap_email_object(const struct store_jmap_email *e, json_t *props,
+		  struct buf *hdr)
+{
+	json_t *o = json_object(), *p, *mb;
+	bool need_header = false;
+	size_t i, j;
+
+	json_array_foreach(props, i, p) {
+		if (strcmp(json_string_value(p), "id") != 0 &&
+		    strcmp(json_string_value(p), "blobId") != 0 &&
+		    strcmp(json_string_value(p), "threadId") != 0 &&
+		    strcmp(json_string_value(p), "mailboxIds") != 0 &&
+		    strcmp(json_string_value(p), "keywords") != 0 &&
+		    strcmp(json_string_value(p), "size") != 0 &&
+		    strcmp(json_string_value(p), "receivedAt") != 0)
+			need_header = true;
+	}
+	if (need_header && jmap_mail_read_header(e->blob_path, hdr) < 0)
+		buf_reset(hdr);
+	json_array_foreach(props, i, p) {
+		const char *k = json_string_value(p);
+		const char *h = (const char *)buf_rptr(hdr);
+		size_t hn = buf_len(hdr);
+		char name[256];
+		const char *form;
+		bool all;
+
+		if (strcmp(k, "id") == 0) {
+			json_object_set_new(o, k,
+					    jmap_mail_id(JMAP_ID_EMAIL, e->id));
+		} else if (strcmp(k, "blobId") == 0) {
+			json_object_set_new(o, k, json_sprintf("G%lld",
+							       (long long)e->id));
+		} else if (strcmp(k, "threadId") == 0) {
+			json_object_set_new(
+			    o, k, jmap_mail_id(JMAP_ID_THREAD, e->thread_id));
+		} else if (strcmp(k, "mailboxIds") == 0) {
+			mb = json_object();
+			for (j = 0; j < e->n_mailboxes; j++) {
+				json_t *id = jmap_mail_id(JMAP_ID_MAILBOX,
+							  e->mailboxes[j]);
+
+				json_object_set_new(mb, json_string_value(id),
+						    json_true());
+				json_decref(id);
+			}
+			json_object_set_new(o, k, mb);
+		} else if (strcmp(k, "keywords") == 0) {
+			json_object_set_new(
+			    o, k,
+			    jmap_mail_keywords(e->flags & ~STORE_FLAG_DELETED,
+					       e->keywords));
+		} else if (strcmp(k, "size") == 0) {
+			json_object_set_new(o, k, json_integer((json_int_t)e->size));
+		} else if (strcmp(k, "receivedAt") == 0) {
+			json_object_set_new(o, k, jmap_mail_utcdate(e->received));
+		} else if (strcmp(k, "headers") == 0) {
+			json_object_set_new(o, k, jmap_email_headers(h, hn));
+		} else if (jmap_email_header_prop(k, name, sizeof(name), &form,
+						  &all) == 0) {
+			json_object_set_new(
+			    o, k, jmap_mail_header_get(h, hn, name, form, all));
+		} else {
+			for (j = 0; j < JMAP_NHDRPROPS; j++)
+				if (strcmp(k, jmap_email_hdr_props[j].prop) == 0)
+					json_object_set_new(
+					    o, k,
+					    jmap_mail_header_get(
+						h, hn,
+						jmap_email_hdr_props[j].field,
+						jmap_email_hdr_props[j].form,
+						false));
+		}
+	}
+	return o;
+}
+
+/* A string id argument list, with "#creation" references resolved. */
+static int64_t
+jmap_email_ref(struct jmap_ctx *ctx, const char *s)
+{
+	if (s != NULL && s[0] == '#')
+		s = jmap_ctx_created_get(ctx, s + 1);
+	return jmap_mail_id_parse(s, JMAP_ID_EMAIL);
+}
+
+int
+jmap_email_get(struct jmap_ctx *ctx, json_t *args, json_t **result_r,
+	       json_t **error_r)
+{
+	json_t *ids = json_object_get(args, "ids");
+	json_t *props = json_object_get(args, "properties");
+	json_t *list = NULL, *nf = NULL, *v, *want;
+	struct store_jmap_email *e = NULL;
+	int64_t *rows = NULL;
+	const char *why = NULL;
+	uint64_t state;
+	size_t n = 0, i, j;
+	struct buf hdr;
+
+	if (jmap_mail_account(ctx, args, error_r) < 0)
+		return -1;
+	if ((ids != NULL && !json_is_null(ids) && !json_is_array(ids)) ||
+	    (props != NULL && !json_is_null(props) && !json_is_array(props))) {
+		*error_r = jmap_error("invalidArguments",
+				      "ids and properties must be arrays");
+		return -1;
+	}
+	if (!json_is_array(ids) ||
+	    json_array_size(ids) > JMAP_OBJECTS_GET_MAX) {
+		/* RFC 8621 4.2: ids null may be refused */
+		*error_r = jmap_error("requestTooLarge", NULL);
+		return -1;
+	}
+	if (json_is_array(props)) {
+		json_array_foreach(props, i, v) {
+			if (!json_is_string(v) ||
+			    !jmap_email_known_prop(json_string_value(v))) {
+				*error_r = jmap_error(
+				    "invalidArguments",
+				    "unknown or unsupported property");
+				return -1;
+			}
+		}
+		want = json_deep_copy(props);
+		if (!json_array_size(want) ||
+		    strcmp(json_string_value(json_array_get(want, 0)), "id"))
+			json_array_insert_new(want, 0, json_string("id"));
+	} else {
+		want = json_array();
+		for (i = 0; i < JMAP_NDEFPROPS; i++)
+			json_array_append_new(
+			    want, json_string(jmap_email_default_props[i]));
+	}
+	if (jmap_mail_threads_sync(ctx, error_r) < 0) {
+		json_decref(want);
+		return -1;
+	}
+	rows = xcalloc(json_array_size(ids) + 1, sizeof(*rows));
+	json_array_foreach(ids, i, v) rows[i] =
+	    jmap_email_ref(ctx, json_string_value(v));
+	if (store_jmap_emails(ctx->store, ctx->account_id, rows,
+			      json_array_size(ids), &e, &n, &state,
+			      &why) < 0) {
+		free(rows);
+		json_decref(want);
+		*error_r = jmap_mail_fail(why);
+		return -1;
+	}
+	list = json_array();
+	nf = json_array();
+	buf_init(&hdr, 0);
+	json_array_foreach(ids, i, v) {
+		for (j = 0; j < n && e[j].id != rows[i]; j++)
+			;
+		if (j == n) {
+			json_array_append(nf, v);
+			continue;
+		}
+		json_array_append_new(list, jmap_email_object(&e[j], want, &hdr));
+	}
+	buf_deinit(&hdr);
+	free(rows);
+	json_decref(want);
+	store_jmap_emails_free(e, n);
+	*result_r = json_pack("{s:O, s:o, s:o, s:o}", "accountId",
+			      json_object_get(args, "accountId"), "state",
+			      jmap_mail_state(state), "list", list, "notFound",
+			      nf);
+	return 0;
+}
+
+int
+jmap_email_changes(struct jmap_ctx *ctx, json_t *args, json_t **result_r,
+		   json_t **error_r)
+{
+	return jmap_mail_changes(ctx, args, STORE_JMAP_EMAIL, JMAP_ID_EMAIL,
+				 result_r, error_r);
+}
+
+/* ---- Email/query (RFC 8621 4.4) ---- */
+
+struct jmap_email_q {
+	struct imap_match_ctx mc; /* scratch for folding */
+	struct buf fold, tmp, file;
+};
+
+/* Is the folded needle in the 2047-decoded v? */
+static bool
+jmap_email_q_find(struct jmap_email_q *q, const char *v, size_t n,
+		  const char *needle)
+{
+	struct buf dec;
+	bool r;
+
+	if (v == NULL)
+		return false;
+	buf_init(&dec, 0);
+	mime_2047_decode(v, n, &dec);
+	buf_reset(&q->fold);
+	imap_match_fold(needle, strlen(needle), &q->fold);
+	r = imap_match_find((const char *)buf_rptr(&dec), buf_len(&dec),
+			    (const char *)buf_rptr(&q->fold), buf_len(&q->fold),
+			    &q->tmp);
+	buf_deinit(&dec);
+	return r;
+}
+
+static bool
+jmap_email_q_field(struct jmap_email_q *q, const char *v, const char *needle)
+{
+	return v != NULL && jmap_email_q_find(q, v, strlen(v), needle);
+}
+
+struct jmap_email_hmatch {
+	struct jmap_email_q *q;
+	const char *needle;
+	bool found;
+};
+
+static void
+jmap_email_hmatch_one(const char *v, size_t n, void *arg)
+{
+	struct jmap_email_hmatch *m = arg;
+
+	if (m->needle == NULL || jmap_email_q_find(m->q, v, n, m->needle))
+		m->found = true;
+}
+
+/* The body (after the header) of the message contains needle (raw
+   octets, folded; encoded bodies are not decoded). */
+static bool
+jmap_email_q_body(struct jmap_email_q *q, const struct store_jmap_email *e,
+		  const char *needle)
+{
+	size_t hl;
+
+	if (jmap_mail_read_file(e->blob_path, JMAP_BODY_READ_MAX, &q->file) <
+	    0)
+		return false;
+	hl = imap_match_header_len((const char *)buf_rptr(&q->file),
+				   buf_len(&q->file));
+	buf_reset(&q->fold);
+	imap_match_fold(needle, strlen(needle), &q->fold);
+	return imap_match_find((const char *)buf_rptr(&q->file) + hl,
+			       buf_len(&q->file) - hl,
+			       (const char *)buf_rptr(&q->fold),
+			       buf_len(&q->fold), &q->tmp);
+}
+
+struct jmap_email_mq {
+	struct jmap_ctx *ctx;
+	struct jmap_email_q *q;
+	const struct store_jmap_email *e;
+};
+
+static int jmap_email_match(struct jmap_ctx *ctx, struct jmap_email_q *q,
+			    const struct store_jmap_email *e, json_t *f);
+
+static int
+jmap_email_match_cb(json_t *cond, void *arg)
+{
+	struct jmap_email_mq *mq = arg;
+
+	return jmap_email_match(mq->ctx, mq->q, mq->e, cond);
+}
+
+/* Does e pass the filter f?  1, 0, or -1 for an unsupported one. */
+static int
+jmap_email_match(struct jmap_ctx *ctx, struct jmap_email_q *q,
+		 const struct store_jmap_email *e, json_t *f)
+{
+	const char *key;
+	json_t *v;
+	size_t i;
+
+	struct jmap_email_mq mq = {ctx, q, e};
+	int op = jmap_mail_filter_op(f, jmap_email_match_cb, &mq);
+
+	if (op != -2)
+		return op;
+	json_object_foreach(f, key, v) {
+		const char *s = json_string_value(v);
+		bool ok;
+
+		if (strcmp(key, "inMailbox") == 0) {
+			int64_t id = jmap_mail_id_parse(s, JMAP_ID_MAILBOX);
+
+			for (i = 0, ok = false; i < e->n_mailboxes; i++)
+				ok = ok || e->mailboxes[i] == id;
+		} else if (strcmp(key, "inMailboxOtherThan") == 0) {
+			json_t *x;
+			size_t k;
+
+			if (!json_is_array(v))
+				return -1;
+			for (i = 0, ok = false; i < e->n_mailboxes; i++) {
+				bool listed = false;
+
+				json_array_foreach(v, k, x) listed =
+				    listed || jmap_mail_id_parse(
+						  json_string_value(x),
+						  JMAP_ID_MAILBOX) ==
+						  e->mailboxes[i];
+				ok = ok || !listed;
+			}
+		} else if (strcmp(key, "before") == 0 ||
+			   strcmp(key, "after") == 0) {
+			int64_t t;
+
+			if (jmap_mail_utcdate_parse(s, &t) < 0)
+				return -1;
+			ok = key[0] == 'b' ? e->received < t : e->received >= t;
+		} else if (strcmp(key, "minSize") == 0 ||
+			   strcmp(key, "maxSize") == 0) {
+			if (!json_is_integer(v))
+				return -1;
+			ok = key[1] == 'i'
+				 ? e->size >= (uint64_t)json_integer_value(v)
+				 : e->size < (uint64_t)json_integer_value(v);
+		} else if (strcmp(key, "hasKeyword") == 0 ||
+			   strcmp(key, "notKeyword") == 0) {
+			if (s == NULL)
+				return -1;
+			ok = jmap_mail_has_keyword(e, s) == (key[0] == 'h');
+		} else if (strcmp(key, "from") == 0 && s != NULL) {
+			ok = jmap_email_q_field(q, e->hdr_from, s);
+		} else if (strcmp(key, "to") == 0 && s != NULL) {
+			ok = jmap_email_q_field(q, e->hdr_to, s);
+		} else if (strcmp(key, "cc") == 0 && s != NULL) {
+			ok = jmap_email_q_field(q, e->hdr_cc, s);
+		} else if (strcmp(key, "subject") == 0 && s != NULL) {
+			ok = jmap_email_q_field(q, e->hdr_subject, s);
+		} else if (strcmp(key, "body") == 0 && s != NULL) {
+			ok = jmap_email_q_body(q, e, s);
+		} else if (strcmp(key, "text") == 0 && s != NULL) {
+			ok = jmap_email_q_field(q, e->hdr_from, s) ||
+			     jmap_email_q_field(q, e->hdr_to, s) ||
+			     jmap_email_q_field(q, e->hdr_cc, s) ||
+			     jmap_email_q_field(q, e->hdr_subject, s) ||
+			     jmap_email_q_body(q, e, s);
+		} else if (strcmp(key, "header") == 0 && json_is_array(v) &&
+			   json_array_size(v) >= 1 &&
+			   json_array_size(v) <= 2 &&
+			   json_is_string(json_array_get(v, 0))) {
+			struct jmap_email_hmatch m = {
+			    q, json_string_value(json_array_get(v, 1)), false};
+
+			if (jmap_mail_read_header(e->blob_path, &q->file) < 0)
+				return 0;
+			jmap_mail_header_each(
+			    (const char *)buf_rptr(&q->file),
+			    buf_len(&q->file),
+			    json_string_value(json_array_get(v, 0)),
+			    jmap_email_hmatch_one, &m);
+			ok = m.found;
+		} else {
+			return -1;
+		}
+		if (!ok)
+			return 0;
+	}
+	return 1;
+}
+
+struct jmap_email_sortkey {
+	const char *prop;
+	bool asc;
+};
+
+static __thread const struct jmap_email_sortkey *jmap_email_sort_keys;
+static __thread size_t jmap_email_n_sort_keys;
+
+static int
+jmap_email_strcmp(const char *a, const char *b)
+{
+	return strcasecmp(a != NULL ? a : "", b != NULL ? b : "");
+}
+
+static int
+jmap_email_cmp(const void *pa, const void *pb)
+{
+	const struct store_jmap_email *a = *(const struct store_jmap_email *const *)pa;
+	const struct store_jmap_email *b = *(const struct store_jmap_email *const *)pb;
+	size_t i;
+
+	for (i = 0; i < jmap_email_n_sort_keys; i++) {
+		const char *p = jmap_email_sort_keys[i].prop;
+		int c = 0;
+
+		if (strcmp(p, "receivedAt") == 0)
+			c = (a->received > b->received) - (a->received < b->received);
+		else if (strcmp(p, "size") == 0)
+			c = (a->size > b->size) - (a->size < b->size);
+		else if (strcmp(p, "from") == 0)
+			c = jmap_email_strcmp(a->hdr_from, b->hdr_from);
+		else if (strcmp(p, "subject") == 0)
+			c = jmap_email_strcmp(a->hdr_subject, b->hdr_subject);
+		if (c != 0)
+			return jmap_email_sort_keys[i].asc ? c : -c;
+	}
+	/* a stable total order: newest id last */
+	return (a->id > b->id) - (a->id < b->id);
+}
+
+int
+jmap_email_query(struct jmap_ctx *ctx, json_t *args, json_t **result_r,
+		 json_t **error_r)
+{
+	json_t *filter = json_object_get(args, "filter");
+	json_t *sort = json_object_get(args, "sort");
+	json_t *pos = json_object_get(args, "position");
+	json_t *anchor = json_object_get(args, "anchor");
+	json_t *off = json_object_get(args, "anchorOffset");
+	json_t *lim = json_object_get(args, "limit");
+	bool collapse = json_is_true(json_object_get(args, "collapseThreads"));
+	struct jmap_email_sortkey keys[8];
+	struct store_jmap_email *e = NULL, **hits = NULL;
+	struct jmap_email_q q;
+	const char *why = NULL;
+	json_t *ids, *v;
+	uint64_t state;
+	size_t n, i, k = 0, nkeys = 0, total;
+	int64_t start, limit = JMAP_QUERY_LIMIT_MAX;
+	int rc = -1;
+
+	if (jmap_mail_account(ctx, args, error_r) < 0)
+		return -1;
+	if ((filter != NULL && !json_is_null(filter) &&
+	     !json_is_object(filter)) ||
+	    (sort != NULL && !json_is_null(sort) && !json_is_array(sort)) ||
+	    (pos != NULL && !json_is_integer(pos)) ||
+	    (off != NULL && !json_is_integer(off)) ||
+	    (anchor != NULL && !json_is_null(anchor) &&
+	     !json_is_string(anchor)) ||
+	    (lim != NULL && !json_is_null(lim) &&
+	     (!json_is_integer(lim) || json_integer_value(lim) < 0))) {
+		*error_r = jmap_error("invalidArguments", NULL);
+		return -1;
+	}
+	json_array_foreach(sort, i, v) {
+		const char *p = json_string_value(json_object_get(v, "property"));
+
+		if (p == NULL || nkeys == sizeof(keys) / sizeof(keys[0]) ||
+		    (strcmp(p, "receivedAt") && strcmp(p, "size") &&
+		     strcmp(p, "from") && strcmp(p, "subject"))) {
+			*error_r = jmap_error("unsupportedSort", NULL);
+			return -1;
+		}
+		keys[nkeys].prop = p;
+		/* RFC 8620 5.5: isAscending defaults to true */
+		keys[nkeys++].asc =
+		    !json_is_false(json_object_get(v, "isAscending"));
+	}
+	if (json_is_integer(lim) && json_integer_value(lim) < limit)
+		limit = json_integer_value(lim);
+	if (jmap_mail_threads_sync(ctx, error_r) < 0)
+		return -1;
+	if (store_jmap_emails(ctx->store, ctx->account_id, NULL, 0, &e, &n,
+			      &state, &why) < 0) {
+		*error_r = jmap_mail_fail(why);
+		return -1;
+	}
+	memset(&q, 0, sizeof(q));
+	imap_match_ctx_init(&q.mc);
+	buf_init(&q.fold, 0);
+	buf_init(&q.tmp, 0);
+	buf_init(&q.file, 0);
+	hits = xcalloc(n + 1, sizeof(*hits));
+	if (json_is_object(filter)) {
+		/* an unsupported filter is an error also when no Email
+		   would reach it */
+		struct store_jmap_email probe = {0};
+
+		probe.blob_path = (char *)"";
+		if (jmap_email_match(ctx, &q, &probe, filter) < 0) {
+			*error_r = jmap_error("unsupportedFilter", NULL);
+			goto fail;
+		}
+	}
+	for (i = 0; i < n; i++) {
+		int r = json_is_object(filter)
+			    ? jmap_email_match(ctx, &q, &e[i], filter)
+			    : 1;
+
+		if (r < 0) {
+			*error_r = jmap_error("unsupportedFilter", NULL);
+			goto fail;
+		}
+		if (r)
+			hits[k++] = &e[i];
+	}
+	jmap_email_sort_keys = keys;
+	jmap_email_n_sort_keys = nkeys;
+	qsort(hits, k, sizeof(*hits), jmap_email_cmp);
+	if (collapse) {
+		/* RFC 8621 4.4.3: the first Email of each Thread stays */
+		size_t w = 0, r2;
+
+		for (r2 = 0; r2 < k; r2++) {
+			size_t t;
+
+			for (t = 0; t < w && hits[t]->thread_id !=
+						 hits[r2]->thread_id;
+			     t++)
+				;
+			if (t == w)
+				hits[w++] = hits[r2];
+		}
+		k = w;
+	}
+	total = k;
+	start = json_is_integer(pos) ? json_integer_value(pos) : 0;
+	if (json_is_string(anchor)) {
+		int64_t a = jmap_mail_id_parse(json_string_value(anchor),
+					       JMAP_ID_EMAIL);
+
+		for (i = 0; i < k && hits[i]->id != a; i++)
+			;
+		if (i == k) {
+			*error_r = jmap_error("anchorNotFound", NULL);
+			goto fail;
+		}
+		start = (int64_t)i + (json_is_integer(off)
+					  ? json_integer_value(off)
+					  : 0);
+		if (start < 0)
+			start = 0;
+	} else if (start < 0) {
+		start = (int64_t)total + start < 0 ? 0 : (int64_t)total + start;
+	}
+	if ((size_t)start > total)
+		start = (int64_t)total;
+	ids = json_array();
+	for (i = (size_t)start; i < total && (int64_t)json_array_size(ids) <
+						 limit;
+	     i++)
+		json_array_append_new(ids, jmap_mail_id(JMAP_ID_EMAIL, hits[i]->id));
+	*result_r = json_pack("{s:O, s:o, s:b, s:I, s:o, s:I}", "accountId",
+			      json_object_get(args, "accountId"), "queryState",
+			      jmap_mail_state(state), "canCalculateChanges", 0,
+			      "position", (json_int_t)start, "ids", ids,
+			      "total", (json_int_t)total);
+	if (json_is_integer(lim) && json_integer_value(lim) > limit)
+		json_object_set_new(*result_r, "limit", json_integer(limit));
+	rc = 0;
+fail:
+	free(hits);
+	store_jmap_emails_free(e, n);
+	imap_match_ctx_deinit(&q.mc);
+	buf_deinit(&q.fold);
+	buf_deinit(&q.tmp);
+	buf_deinit(&q.file);
+	return rc;
+}
+
+int
+jmap_email_query_changes(struct jmap_ctx *ctx, json_t *args,
+			 json_t **result_r, json_t **error_r)
+{
+	(void)result_r;
+	if (jmap_mail_account(ctx, args, error_r) < 0)
+		return -1;
+	/* RFC 8620 5.6: the server may always say so; Email/query answers
+	   canCalculateChanges false */
+	*error_r = jmap_error("cannotCalculateChanges", NULL);
+	return -1;
+}
+
+/* ---- Email/set (RFC 8621 4.6) ---- */
+
+/* The mailboxIds object m as row ids (malloc'd).  0 or -1. */
+static int
+jmap_email_mailbox_ids(struct jmap_ctx *ctx, json_t *m, int64_t **ids_r,
+		       size_t *n_r)
+{
+	const char *key;
+	json_t *v;
+	size_t n = 0;
+
+	*ids_r = xcalloc(json_object_size(m) + 1, sizeof(int64_t));
+	json_object_foreach(m, key, v) {
+		const char *id = key[0] == '#' ? jmap_ctx_created_get(ctx, key + 1)
+					       : key;
+		int64_t row = jmap_mail_id_parse(id, JMAP_ID_MAILBOX);
+
+		if (!json_is_true(v) || row == 0) {
+			free(*ids_r);
+			*ids_r = NULL;
+			return -1;
+		}
+		(*ids_r)[n++] = row;
+	}
+	*n_r = n;
+	return 0;
+}
+
+static json_t *
+jmap_email_bad(const char *prop)
+{
+	json_t *e = jmap_error("invalidProperties", NULL);
+
+	json_object_set_new(e, "properties", json_pack("[s]", prop));
+	return e;
+}
+
+/* Apply one patch object (RFC 8620 5.3 PatchObject over keywords and
+   mailboxIds) to Email id.  NULL on success, else a SetError. */
+static json_t *
+jmap_email_update(struct jmap_ctx *ctx, int64_t id, json_t *patch)
+{
+	struct store_jmap_update u = {0};
+	struct store_jmap_email *e = NULL;
+	json_t *kw = NULL, *mb = NULL, *v, *err = NULL;
+	const char *key, *why = NULL;
+	char *kwlist = NULL;
+	int64_t *boxes = NULL;
+	uint64_t state;
+	size_t n = 0, nb = 0, i;
+	int rc;
+
+	if (!json_is_object(patch))
+		return jmap_error("invalidPatch", NULL);
+	if (store_jmap_emails(ctx->store, ctx->account_id, &id, 1, &e, &n,
+			      &state, &why) < 0)
+		return jmap_mail_fail(why);
+	if (n == 0) {
+		store_jmap_emails_free(e, n);
+		return jmap_error("notFound", NULL);
+	}
+	json_object_foreach(patch, key, v) {
+		if (strcmp(key, "keywords") == 0) {
+			json_decref(kw);
+			kw = json_deep_copy(v);
+		} else if (strcmp(key, "mailboxIds") == 0) {
+			json_decref(mb);
+			mb = json_deep_copy(v);
+		} else if (strncmp(key, "keywords/", 9) == 0 ||
+			   strncmp(key, "mailboxIds/", 11) == 0) {
+			continue; /* applied after the whole values */
+		} else {
+			err = jmap_email_bad(key);
+			goto out;
+		}
+	}
+	json_object_foreach(patch, key, v) {
+		json_t **target;
+		const char *sub;
+
+		if (strncmp(key, "keywords/", 9) == 0) {
+			target = &kw;
+			sub = key + 9;
+		} else if (strncmp(key, "mailboxIds/", 11) == 0) {
+			target = &mb;
+			sub = key + 11;
+		} else {
+			continue;
+		}
+		if (*target == NULL) {
+			/* start from the current value */
+			*target = target == &kw
+				      ? jmap_mail_keywords(
+					    e->flags & ~STORE_FLAG_DELETED,
+					    e->keywords)
+				      : json_object();
+			for (i = 0; target == &mb && i < e->n_mailboxes; i++) {
+				json_t *id2 = jmap_mail_id(JMAP_ID_MAILBOX,
+							   e->mailboxes[i]);
+
+				json_object_set_new(*target,
+						    json_string_value(id2),
+						    json_true());
+				json_decref(id2);
+			}
+		}
+		if (json_is_true(v))
+			json_object_set_new(*target, sub, json_true());
+		else if (json_is_null(v) || json_is_false(v))
+			json_object_del(*target, sub);
+		else {
+			err = jmap_email_bad(key);
+			goto out;
+		}
+	}
+	if (kw != NULL) {
+		if (jmap_mail_keywords_parse(kw, &u.flags, &kwlist) < 0) {
+			err = jmap_email_bad("keywords");
+			goto out;
+		}
+		u.set_keywords = true;
+		u.keywords = kwlist;
+	}
+	if (mb != NULL) {
+		if (!json_is_object(mb) ||
+		    jmap_email_mailbox_ids(ctx, mb, &boxes, &nb) < 0 ||
+		    nb == 0) {
+			err = jmap_email_bad("mailboxIds");
+			goto out;
+		}
+		u.set_mailboxes = true;
+		u.mailboxes = boxes;
+		u.n_mailboxes = nb;
+	}
+	rc = store_jmap_email_update(ctx->store, ctx->account_id, id, &u,
+				     &why);
+	if (rc == 0)
+		err = jmap_error("notFound", NULL);
+	else if (rc == -2)
+		err = jmap_email_bad("mailboxIds");
+	else if (rc < 0)
+		err = jmap_mail_fail(why);
+	else
+		ctx->changed = true;
+out:
+	json_decref(kw);
+	json_decref(mb);
+	free(kwlist);
+	free(boxes);
+	store_jmap_emails_free(e, n);
+	return err;
+}
+
+int
+jmap_email_set(struct jmap_ctx *ctx, json_t *args, json_t **result_r,
+	       json_t **error_r)
+{
+	json_t *create = json_object_get(args, "create");
+	json_t *update = json_object_get(args, "update");
+	json_t *destroy = json_object_get(args, "destroy");
+	json_t *updated, *not_updated, *destroyed, *not_destroyed, *v;
+	const char *key, *why = NULL;
+	uint64_t old_state, new_state;
+	size_t i;
+
+	if (jmap_mail_account(ctx, args, error_r) < 0)
+		return -1;
+	if ((update != NULL && !json_is_null(update) &&
+	     !json_is_object(update)) ||
+	    (destroy != NULL && !json_is_null(destroy) &&
+	     !json_is_array(destroy))) {
+		*error_r = jmap_error("invalidArguments", NULL);
+		return -1;
+	}
+	if (json_object_size(create) > 0) {
+		*error_r = jmap_error("invalidArguments",
+				      "Email/set create is not supported yet");
+		return -1;
+	}
+	if (json_object_size(update) + json_array_size(destroy) >
+	    JMAP_OBJECTS_SET_MAX) {
+		*error_r = jmap_error("requestTooLarge", NULL);
+		return -1;
+	}
+	if (jmap_mail_set_begin(ctx, args, &old_state, error_r) < 0)
+		return -1;
+	updated = json_object();
+	not_updated = json_object();
+	destroyed = json_array();
+	not_destroyed = json_object();
+	json_object_foreach(update, key, v) {
+		json_t *err = jmap_email_update(ctx, jmap_email_ref(ctx, key), v);
+
+		if (err != NULL)
+			json_object_set_new(not_updated, key, err);
+		else
+			json_object_set_new(updated, key, json_null());
+	}
+	json_array_foreach(destroy, i, v) {
+		int64_t id = jmap_email_ref(ctx, json_string_value(v));
+		int rc = id == 0 ? 0
+				 : store_jmap_email_destroy(
+				       ctx->store, ctx->account_id, id, &why);
+
+		if (rc == 1) {
+			json_array_append(destroyed, v);
+			ctx->changed = true;
+		} else {
+			json_object_set_new(
+			    not_destroyed,
+			    json_is_string(v) ? json_string_value(v) : "",
+			    rc == 0 ? jmap_error("notFound", NULL)
+				    : jmap_mail_fail(why));
+		}
+	}
+	if (store_jmap_state(ctx->store, ctx->account_id, &new_state, &why) <
+	    0)
+		new_state = old_state;
+	*result_r = json_pack(
+	    "{s:O, s:o, s:o, s:{}, s:o, s:o, s:{}, s:o, s:o}", "accountId",
+	    json_object_get(args, "accountId"), "oldState",
+	    jmap_mail_state(old_state), "newState", jmap_mail_state(new_state),
+	    "created", "updated", updated, "destroyed", destroyed,
+	    "notCreated", "notUpdated", not_updated, "notDestroyed",
+	    not_destroyed);
+	return 0;
+}
