@@ -8,7 +8,7 @@ PREFIX   ?= /usr/local
 PKGS     := openssl sqlite3 zlib jansson
 DEB_DEPS := build-essential pkg-config libssl-dev libsqlite3-dev libcrypt-dev \
             libunbound-dev libjansson-dev zlib1g-dev clang python3-pytest python3-dkim swaks openssl \
-            fetchmail isync offlineimap3 mutt tmux
+            fetchmail isync offlineimap3 mutt tmux chromium nodejs
 
 WARN     := -Wall -Wextra -Wformat=2 -Wstrict-prototypes -Wmissing-prototypes \
             -Wshadow -Wvla -Werror
@@ -34,12 +34,16 @@ LIB_SRC  := $(filter-out src/cli/main.c,$(SRC))
 UNIT_SRC := $(sort $(wildcard tests/unit/test_*.c))
 FUZZ_SRC := $(sort $(wildcard tests/fuzz/fuzz_*.c))
 
-REL_OBJ  := $(LIB_SRC:%.c=build/release/%.o)
-ASAN_OBJ := $(LIB_SRC:%.c=build/asan/%.o)
+# The webmail app (src/web/app/*) is compiled in: web_assets_gen.sh turns
+# the files into build/gen/web_assets.c (src/web/web_assets.h).
+WEB_APP  := $(sort $(wildcard src/web/app/*))
+WEB_GEN  := build/gen/web_assets.c
+REL_OBJ  := $(LIB_SRC:%.c=build/release/%.o) build/release/gen/web_assets.o
+ASAN_OBJ := $(LIB_SRC:%.c=build/asan/%.o) build/asan/gen/web_assets.o
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=build/asan/unit/%)
 FUZZ_BIN := $(FUZZ_SRC:tests/fuzz/%.c=build/asan/fuzz/%)
 
-.PHONY: all test unit fuzz-replay proto fuzz deps run install clean format FORCE \
+.PHONY: all test unit fuzz-replay proto e2e fuzz deps run install clean format FORCE \
         check-format tidy valgrind-test bench
 all: buzon
 
@@ -52,6 +56,20 @@ build/release/version.stamp: FORCE
 	@echo '$(VERSION)' | cmp -s - $@ || echo '$(VERSION)' > $@
 build/release/src/cli/main.o: build/release/version.stamp
 FORCE:
+
+# the list of app files, rewritten only when it changes (a removed file
+# regenerates the table too)
+build/gen/web_assets.list: FORCE
+	@mkdir -p $(dir $@)
+	@echo '$(WEB_APP)' | cmp -s - $@ || echo '$(WEB_APP)' > $@
+$(WEB_GEN): src/web/web_assets_gen.sh build/gen/web_assets.list $(WEB_APP)
+	sh src/web/web_assets_gen.sh $@ $(WEB_APP)
+build/release/gen/web_assets.o: $(WEB_GEN)
+	@mkdir -p $(dir $@)
+	$(CC) $(RELEASE_CFLAGS) $(INCS) -c -o $@ $<
+build/asan/gen/web_assets.o: $(WEB_GEN)
+	@mkdir -p $(dir $@)
+	$(CC) $(ASAN_CFLAGS) $(INCS) -c -o $@ $<
 
 build/release/libbuzon.a: $(REL_OBJ)
 	@rm -f $@; ar rcs $@ $^
@@ -91,15 +109,20 @@ fuzz-replay: $(FUZZ_BIN)
 proto: build/asan/buzon
 	@bash tests/run.sh proto
 
+# The webmail in a real browser alone (also part of `make proto`, through
+# tests/proto/test_webmail_http.py); screenshots in build/e2e/.
+e2e: build/asan/buzon
+	BUZON_BIN=$(CURDIR)/build/asan/buzon /usr/bin/python3 -m pytest -q -p no:cacheprovider tests/e2e
+
 # libFuzzer builds (clang): make fuzz, then build/fuzz/fuzz_X tests/fuzz/corpus/X
 # (clang warns about the #include_next in src/lib/limits.h, which is the
 # point of that file: it stands in for <limits.h> on the quote path)
 FUZZ_CFLAGS := -O1 -g $(CSTD) $(WARN) -Wno-include-next-absolute-path \
                -fsanitize=fuzzer,address,undefined
 fuzz: $(FUZZ_SRC:tests/fuzz/%.c=build/fuzz/%)
-build/fuzz/%: tests/fuzz/%.c $(LIB_SRC)
+build/fuzz/%: tests/fuzz/%.c $(LIB_SRC) $(WEB_GEN)
 	@mkdir -p $(dir $@)
-	clang $(FUZZ_CFLAGS) $(INCS) -o $@ $< $(LIB_SRC) $(LIBS)
+	clang $(FUZZ_CFLAGS) $(INCS) -o $@ $< $(LIB_SRC) $(WEB_GEN) $(LIBS)
 
 valgrind-test:
 	$(MAKE) SANITIZER=none build/asan/buzon $(UNIT_BIN)
@@ -114,6 +137,14 @@ deps:
 	  echo "make deps: installing$$missing"; \
 	  SUDO=""; [ "$$(id -u)" = 0 ] || SUDO=sudo; \
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing; \
+	fi
+	@# the browser test's driver (tests/e2e): playwright-core, which uses
+	@# Debian's chromium (it downloads no browser of its own)
+	@if [ ! -d tests/e2e/node_modules/playwright-core ]; then \
+	  if command -v npm >/dev/null; then \
+	    (cd tests/e2e && npm ci --no-audit --no-fund --loglevel=error) || \
+	      echo "make deps: npm ci failed: the browser test will be skipped"; \
+	  else echo "make deps: no npm: the browser test will be skipped"; fi; \
 	fi
 
 deps-check:

@@ -9,6 +9,7 @@
 #include <stdint.h>
 
 struct auth_limiter;
+struct ev;
 
 /* Hash password with yescrypt (libcrypt's crypt_gensalt_ra("$y$") and
    crypt_ra).  Returns a malloc'd crypt(3) string owned by the caller, or
@@ -54,6 +55,14 @@ void auth_limiter_free(struct auth_limiter **lp);
    consecutive one, capped at AUTH_FAIL_DELAY_MAX_MS. */
 uint64_t auth_limiter_fail(struct auth_limiter *l, const char *ip,
 			   uint64_t now_ms);
+/* A failed login from ip, answered after the delay: auth_limiter_fail()
+   at ev's clock, and a timer on ev that calls fn(ev, arg) once that
+   delay is over.  Returns the timer's id (for ev_del_timer).  Loop
+   thread only. */
+uint64_t auth_limiter_fail_timer(struct auth_limiter *l, struct ev *ev,
+				 const char *ip,
+				 void (*fn)(struct ev *ev, void *arg),
+				 void *arg);
 /* A successful login from ip: forget its failures. */
 void auth_limiter_success(struct auth_limiter *l, const char *ip);
 

@@ -3,6 +3,7 @@
 #include "auth/auth.h"
 #include <stdlib.h>
 #include <string.h>
+#include "ev.h"
 #include "limits.h"
 #include "xalloc.h"
 
@@ -177,4 +178,12 @@ auth_limiter_success(struct auth_limiter *l, const char *ip)
 	i = auth_lim_find(l, key);
 	if (i != AUTH_LIM_NONE)
 		auth_lim_remove(l, i);
+}
+
+uint64_t
+auth_limiter_fail_timer(struct auth_limiter *l, struct ev *ev, const char *ip,
+			void (*fn)(struct ev *ev, void *arg), void *arg)
+{
+	return ev_add_timer(ev, auth_limiter_fail(l, ip, ev_now_ms(ev)), fn,
+			    arg);
 }

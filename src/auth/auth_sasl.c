@@ -1,9 +1,13 @@
-/* auth_sasl.c: SASL PLAIN message decoding (RFC 4616). */
+/* auth_sasl.c: SASL PLAIN message decoding (RFC 4616) and the server side
+   of PLAIN and LOGIN exchanges. */
 /* SPDX-License-Identifier: MIT */
-#include "auth/auth.h"
+#include "auth/auth_sasl.h"
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
+#include "auth/auth.h"
+#include "auth/auth_login.h"
 #include "base64.h"
 #include "limits.h"
 #include "xalloc.h"
@@ -71,4 +75,96 @@ auth_sasl_b64_string(const char *line, size_t len, size_t max)
 	}
 	out[n] = '\0';
 	return (char *)out;
+}
+
+int
+auth_sasl_start(struct auth_sasl *x, const char *mech)
+{
+	enum auth_sasl_mech m;
+
+	if (strcasecmp(mech, "PLAIN") == 0)
+		m = AUTH_SASL_PLAIN;
+	else if (strcasecmp(mech, "LOGIN") == 0)
+		m = AUTH_SASL_LOGIN;
+	else
+		return -1;
+	auth_sasl_reset(x);
+	x->mech = m;
+	return 0;
+}
+
+const char *
+auth_sasl_first_challenge(const struct auth_sasl *x)
+{
+	/* PLAIN: an empty challenge; LOGIN: "Username:". */
+	return x->mech == AUTH_SASL_PLAIN ? "" : "VXNlcm5hbWU6";
+}
+
+void
+auth_sasl_reset(struct auth_sasl *x)
+{
+	auth_secret_free(&x->user);
+	x->mech = AUTH_SASL_NONE;
+	x->step = 0;
+}
+
+static enum auth_sasl_result
+auth_sasl_plain_step(struct auth_sasl *x, const char *line, size_t len,
+		     char **user_r, char **pass_r)
+{
+	char *authzid, *authcid, *passwd;
+
+	auth_sasl_reset(x);
+	if (auth_sasl_plain_decode(line, len, &authzid, &authcid, &passwd) < 0)
+		return AUTH_SASL_MALFORMED;
+	/* No acting as another user: authzid empty or the same. */
+	if (authzid[0] != '\0' && strcasecmp(authzid, authcid) != 0) {
+		free(authzid);
+		free(authcid);
+		auth_secret_free(&passwd);
+		return AUTH_SASL_AUTHZID;
+	}
+	free(authzid);
+	*user_r = authcid;
+	*pass_r = passwd;
+	return AUTH_SASL_DONE;
+}
+
+enum auth_sasl_result
+auth_sasl_step(struct auth_sasl *x, const char *line, size_t len,
+	       const char **challenge_r, char **user_r, char **pass_r)
+{
+	char *v;
+
+	*challenge_r = NULL;
+	*user_r = *pass_r = NULL;
+	if (len == 1 && line[0] == '*') {
+		auth_sasl_reset(x);
+		return AUTH_SASL_CANCEL;
+	}
+	if (x->mech == AUTH_SASL_PLAIN)
+		return auth_sasl_plain_step(x, line, len, user_r, pass_r);
+	/* LOGIN: the user name, then the password, each base64. */
+	v = auth_sasl_b64_string(
+	    line, len, x->step == 0 ? AUTH_USER_MAX : AUTH_PASSWORD_MAX);
+	if (v == NULL) {
+		auth_sasl_reset(x);
+		return AUTH_SASL_MALFORMED;
+	}
+	if (x->step == 0) {
+		x->user = v;
+		x->step = 1;
+		*challenge_r = "UGFzc3dvcmQ6"; /* "Password:" */
+		return AUTH_SASL_CHALLENGE;
+	}
+	if (x->user[0] == '\0') {
+		auth_secret_free(&v);
+		auth_sasl_reset(x);
+		return AUTH_SASL_MALFORMED;
+	}
+	*user_r = x->user;
+	*pass_r = v;
+	x->user = NULL;
+	auth_sasl_reset(x);
+	return AUTH_SASL_DONE;
 }

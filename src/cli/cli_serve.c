@@ -130,8 +130,8 @@ serve_on_grace(struct ev *ev, void *arg)
 	struct serve *sv = arg;
 
 	log_info("shutdown: closing %u connections",
-		 sv->srv.sessions + sv->pop3.sessions + sv->imap.sessions +
-		     sv->http.sessions);
+		 sv->srv.sessions.count + sv->pop3.sessions.count +
+		     sv->imap.sessions.count + sv->http.sessions.count);
 	smtp_server_abort(&sv->srv);
 	pop3_server_abort(&sv->pop3);
 	imap_server_abort(&sv->imap);
@@ -145,10 +145,10 @@ serve_on_idle(void *arg)
 {
 	struct serve *sv = arg;
 
-	if (sv->srv.shutting_down && sv->srv.sessions == 0 &&
-	    sv->pop3.shutting_down && sv->pop3.sessions == 0 &&
-	    sv->imap.shutting_down && sv->imap.sessions == 0 &&
-	    sv->http.shutting_down && sv->http.sessions == 0 &&
+	if (sv->srv.sessions.shutting_down && sv->srv.sessions.count == 0 &&
+	    sv->pop3.sessions.shutting_down && sv->pop3.sessions.count == 0 &&
+	    sv->imap.sessions.shutting_down && sv->imap.sessions.count == 0 &&
+	    sv->http.sessions.shutting_down && sv->http.sessions.count == 0 &&
 	    (sv->queue == NULL || queue_runner_idle(sv->queue)))
 		ev_stop(sv->srv.ev);
 }
@@ -188,7 +188,7 @@ serve_on_signal(struct ev *ev, int fd, unsigned events, void *arg)
 			serve_reload(sv);
 			continue;
 		}
-		if (sv->srv.shutting_down)
+		if (sv->srv.sessions.shutting_down)
 			continue;
 		log_info("signal %u: stopping", si.ssi_signo);
 		serve_shutdown(sv);
@@ -336,32 +336,32 @@ cli_serve(const char *config_path, int argc, char **argv)
 		goto out_listeners;
 	}
 	sv.srv.limiter = auth_limiter_new();
-	sv.srv.on_idle = serve_on_idle;
-	sv.srv.idle_arg = &sv;
+	sv.srv.sessions.on_idle = serve_on_idle;
+	sv.srv.sessions.idle_arg = &sv;
 	sv.pop3.cfg = cfg;
 	sv.pop3.ev = ev;
 	sv.pop3.pool = sv.srv.pool;
 	sv.pop3.store = sv.srv.store;
 	sv.pop3.tls = sv.srv.tls;
 	sv.pop3.limiter = sv.srv.limiter;
-	sv.pop3.on_idle = serve_on_idle;
-	sv.pop3.idle_arg = &sv;
+	sv.pop3.sessions.on_idle = serve_on_idle;
+	sv.pop3.sessions.idle_arg = &sv;
 	sv.imap.cfg = cfg;
 	sv.imap.ev = ev;
 	sv.imap.pool = sv.srv.pool;
 	sv.imap.store = sv.srv.store;
 	sv.imap.tls = sv.srv.tls;
 	sv.imap.limiter = sv.srv.limiter;
-	sv.imap.on_idle = serve_on_idle;
-	sv.imap.idle_arg = &sv;
+	sv.imap.sessions.on_idle = serve_on_idle;
+	sv.imap.sessions.idle_arg = &sv;
 	sv.http.cfg = cfg;
 	sv.http.ev = ev;
 	sv.http.pool = sv.srv.pool;
 	sv.http.store = sv.srv.store;
 	sv.http.tls = sv.srv.tls;
 	sv.http.limiter = sv.srv.limiter;
-	sv.http.on_idle = serve_on_idle;
-	sv.http.idle_arg = &sv;
+	sv.http.sessions.on_idle = serve_on_idle;
+	sv.http.sessions.idle_arg = &sv;
 	sv.max_total = cfg->connections;
 	sv.max_per_ip = cfg->connections_per_ip;
 	lim.max_total = &sv.max_total;
@@ -381,6 +381,7 @@ cli_serve(const char *config_path, int argc, char **argv)
 		goto out_listeners;
 	}
 	sv.srv.queue = sv.queue;
+	sv.http.queue = sv.queue;
 	ev_add_fd(ev, sv.sigfd, EV_READ, serve_on_signal, &sv);
 	for (k = 0; k < LISTEN__COUNT; k++) {
 		if (sv.listeners[k] == NULL)

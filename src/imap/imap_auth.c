@@ -16,14 +16,10 @@
 #include "log.h"
 #include "xalloc.h"
 
-enum { IMAP_SASL_PLAIN = 1, IMAP_SASL_LOGIN = 2 };
-
 void
 imap_auth_reset(struct imap_session *s)
 {
-	s->sasl_mech = 0;
-	s->sasl_step = 0;
-	auth_secret_free(&s->sasl_user);
+	auth_sasl_reset(&s->sasl);
 }
 
 /* The credentials sit in the parser's line buffer and the command's
@@ -116,11 +112,9 @@ imap_auth_done(void *arg, enum auth_login_result result, int64_t account_id,
 		/* Keep the session pending across the delay. */
 		log_info("%016llx imap login failed user=%s ip=%s",
 			 (unsigned long long)s->id, address, s->peer_ip);
-		s->timer =
-		    ev_add_timer(s->srv->ev,
-				 auth_limiter_fail(s->srv->limiter, s->peer_ip,
-						   ev_now_ms(s->srv->ev)),
-				 imap_auth_fail_reply, s);
+		s->timer = auth_limiter_fail_timer(s->srv->limiter, s->srv->ev,
+						   s->peer_ip,
+						   imap_auth_fail_reply, s);
 		return;
 	}
 	imap_session_job_done(s);
@@ -183,68 +177,36 @@ imap_auth_malformed(struct imap_session *s)
 	imap_cmd_bad(s, NULL, "Malformed authentication data");
 }
 
-static void
-imap_auth_plain(struct imap_session *s, const char *resp, size_t len)
+void
+imap_auth_line(struct imap_session *s, const char *line, size_t len)
 {
-	char *authzid, *authcid, *passwd;
+	const char *challenge;
+	char *user, *pass;
+	enum auth_sasl_result r =
+	    auth_sasl_step(&s->sasl, line, len, &challenge, &user, &pass);
 
-	if (auth_sasl_plain_decode(resp, len, &authzid, &authcid, &passwd) <
-	    0) {
-		imap_auth_malformed(s);
+	imap_auth_wipe(s, NULL);
+	switch (r) {
+	case AUTH_SASL_CHALLENGE:
+		imap_continue(s, challenge);
 		return;
-	}
-	/* No acting as another user: authzid empty or the same. */
-	if (authzid[0] != '\0' && strcasecmp(authzid, authcid) != 0) {
-		free(authzid);
-		free(authcid);
-		auth_secret_free(&passwd);
+	case AUTH_SASL_DONE:
+		imap_auth_login(s, user, pass);
+		return;
+	case AUTH_SASL_CANCEL:
+		/* RFC 9051 6.2.2: "*" cancels the exchange with BAD. */
+		imap_auth_reset(s);
+		imap_cmd_bad(s, NULL, "Authentication cancelled");
+		return;
+	case AUTH_SASL_AUTHZID:
 		imap_auth_reset(s);
 		imap_cmd_done(s, "NO", "AUTHORIZATIONFAILED",
 			      "Authorization identity not permitted");
 		return;
-	}
-	free(authzid);
-	imap_auth_login(s, authcid, passwd);
-}
-
-void
-imap_auth_line(struct imap_session *s, const char *line, size_t len)
-{
-	char *v, *user;
-
-	/* RFC 9051 6.2.2: "*" cancels the exchange with BAD. */
-	if (len == 1 && line[0] == '*') {
-		imap_auth_reset(s);
-		imap_cmd_bad(s, NULL, "Authentication cancelled");
-		return;
-	}
-	if (s->sasl_mech == IMAP_SASL_PLAIN) {
-		imap_auth_plain(s, line, len);
-		imap_auth_wipe(s, NULL);
-		return;
-	}
-	v = auth_sasl_b64_string(
-	    line, len, s->sasl_step == 0 ? AUTH_USER_MAX : AUTH_PASSWORD_MAX);
-	imap_auth_wipe(s, NULL);
-	if (v == NULL) {
+	case AUTH_SASL_MALFORMED:
 		imap_auth_malformed(s);
 		return;
 	}
-	if (s->sasl_step == 0) {
-		s->sasl_user = v;
-		s->sasl_step = 1;
-		imap_continue(s, "UGFzc3dvcmQ6"); /* "Password:" */
-		return;
-	}
-	user = s->sasl_user;
-	s->sasl_user = NULL;
-	if (user[0] == '\0') {
-		free(user);
-		auth_secret_free(&v);
-		imap_auth_malformed(s);
-		return;
-	}
-	imap_auth_login(s, user, v);
 }
 
 void
@@ -257,11 +219,7 @@ imap_cmd_authenticate(struct imap_session *s, struct imap_cmd *cmd)
 		imap_cmd_bad(s, NULL, error);
 		return;
 	}
-	if (strcasecmp(mech, "PLAIN") == 0)
-		s->sasl_mech = IMAP_SASL_PLAIN;
-	else if (strcasecmp(mech, "LOGIN") == 0)
-		s->sasl_mech = IMAP_SASL_LOGIN;
-	else {
+	if (auth_sasl_start(&s->sasl, mech) < 0) {
 		imap_cmd_done(s, "NO", "CANNOT",
 			      "Unsupported authentication mechanism");
 		return;
@@ -272,12 +230,9 @@ imap_cmd_authenticate(struct imap_session *s, struct imap_cmd *cmd)
 		imap_auth_need_tls(s);
 		return;
 	}
-	s->sasl_step = 0;
 	s->mode = IMAP_MODE_SASL;
 	if (ir == NULL) {
-		imap_continue(s, s->sasl_mech == IMAP_SASL_PLAIN
-				     ? ""
-				     : "VXNlcm5hbWU6"); /* "Username:" */
+		imap_continue(s, auth_sasl_first_challenge(&s->sasl));
 		return;
 	}
 	/* RFC 4959 3: the initial response ("=" is an empty one, which

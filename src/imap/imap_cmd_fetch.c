@@ -798,7 +798,14 @@ fx_next_batch(struct fx_job *job)
 		job->uids[i] = s->view->msgs[job->idx[job->pos + i]].uid;
 	job->nuids = k;
 	if (job->need_data || (job->f.vanished && job->pos == 0)) {
-		pool_submit(s->srv->pool, fx_work, fx_batch_done, job);
+		/* A batch that only reads is short (IMAP_FETCH_BATCH
+		   messages, IMAP_FETCH_BATCH_BYTES): ahead of long jobs;
+		   one that sets \Seen commits, and queues as writes do. */
+		if (job->want_seen && !job->readonly)
+			pool_submit(s->srv->pool, fx_work, fx_batch_done, job);
+		else
+			pool_submit_first(s->srv->pool, fx_work, fx_batch_done,
+					  job);
 		return false;
 	}
 	job->msgs = xcalloc(k + 1, sizeof(*job->msgs));

@@ -1,6 +1,9 @@
 /* imap_cmd_search.c: SEARCH, SORT and THREAD with their UID forms (RFC 9051 6.4.4, RFC 4731 ESEARCH, RFC 5182 SEARCHRES, RFC 5256, RFC 7162 3.1.5). */
 /* SPDX-License-Identifier: MIT */
+#include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -49,22 +52,91 @@ struct imap_search_job {
 	char error[256];
 };
 
-/* Read the message file (or only its header) into b. */
+/* Open a message file for reading: relative to dirfd when path starts
+   with dir (shorter path walks), without updating its access time when
+   the file is ours (O_NOATIME fails with EPERM otherwise). */
 static int
-imap_search_read(const char *path, bool header_only, struct buf *b)
+imap_search_open(const char *path, int dirfd, const char *dir, size_t dlen)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	int fd;
+
+	if (dirfd >= 0 && strncmp(path, dir, dlen) == 0 && path[dlen] == '/') {
+		fd = openat(dirfd, path + dlen + 1,
+			    O_RDONLY | O_CLOEXEC | O_NOATIME);
+		if (fd < 0 && errno == EPERM)
+			fd = openat(dirfd, path + dlen + 1, O_RDONLY | O_CLOEXEC);
+		return fd;
+	}
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOATIME);
+	if (fd < 0 && errno == EPERM)
+		fd = open(path, O_RDONLY | O_CLOEXEC);
+	return fd;
+}
+
+/* Where message files are read from: the directory of the first one
+   seen, kept open for openat() (see imap_search_open). */
+struct imap_search_dir {
+	int fd;
+	char *path;
+	size_t len;
+};
+
+static void
+imap_search_dir_init(struct imap_search_dir *dir, const char *blob_path)
+{
+	const char *slash = blob_path != NULL ? strrchr(blob_path, '/') : NULL;
+
+	dir->fd = -1;
+	dir->path = NULL;
+	dir->len = 0;
+	/* the blob directory: two levels above the file ("ab/cdef...") */
+	if (slash != NULL && slash > blob_path) {
+		const char *up = slash - 1;
+
+		while (up > blob_path && *up != '/')
+			up--;
+		if (up > blob_path) {
+			dir->len = (size_t)(up - blob_path);
+			dir->path = xstrndup(blob_path, dir->len);
+			dir->fd = open(dir->path,
+				       O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		}
+	}
+}
+
+static void
+imap_search_dir_deinit(struct imap_search_dir *dir)
+{
+	if (dir->fd >= 0)
+		close(dir->fd);
+	free(dir->path);
+}
+
+/* Read the message file (size octets when it is as stored; or only its
+   header) into b. */
+static int
+imap_search_read(const char *path, const struct imap_search_dir *dir,
+		 uint64_t size, bool header_only, struct buf *b)
+{
+	int fd = imap_search_open(path, dir != NULL ? dir->fd : -1,
+				  dir != NULL ? dir->path : NULL,
+				  dir != NULL ? dir->len : 0);
+	/* one read for the whole file when its size is known (one more
+	   octet to see the end) */
+	size_t want = size > 0 && size <= IMAP_LITERAL_MAX && !header_only
+			      ? (size_t)size + 1
+			      : 64 * 1024;
 
 	buf_reset(b);
 	if (fd < 0)
 		return -1;
 	for (;;) {
-		uint8_t *p = buf_reserve(b, 64 * 1024);
+		uint8_t *p = buf_reserve(b, want);
 		ssize_t r;
 
 		if (p == NULL)
 			break;
-		r = read(fd, p, 64 * 1024);
+		r = read(fd, p, want);
 		if (r < 0) {
 			close(fd);
 			return -1;
@@ -79,6 +151,10 @@ imap_search_read(const char *path, bool header_only, struct buf *b)
 			 buf_len(b) ||
 		     buf_len(b) >= MIME_HEADER_BYTES_MAX))
 			break;
+		/* a regular file reads short only at its end */
+		if ((size_t)r < want)
+			break;
+		want = 64 * 1024;
 	}
 	close(fd);
 	return 0;
@@ -111,7 +187,8 @@ imap_search_dup(struct arena *a, const char *s)
    file when a key needs it.  Returns whether it matches. */
 static bool
 imap_search_eval(struct imap_search_job *j, struct imap_match_ctx *c,
-		 size_t i, const struct store_msg_data *d, struct buf *file,
+		 size_t i, const struct store_msg_data *d,
+		 const struct imap_search_dir *dir, struct buf *file,
 		 bool *file_header_r, bool *file_text_r)
 {
 	struct imap_match_msg *m = &j->mm[i];
@@ -132,14 +209,16 @@ imap_search_eval(struct imap_search_job *j, struct imap_match_ctx *c,
 		if (r >= 0 || d->blob_path == NULL)
 			break;
 		if (r == IMAP_MATCH_NEED_TEXT && !*file_text_r) {
-			if (imap_search_read(d->blob_path, false, file) < 0)
+			if (imap_search_read(d->blob_path, dir, d->size, false,
+					     file) < 0)
 				break;
 			*file_text_r = *file_header_r = true;
 			m->have_text = true;
 			m->text = (const char *)buf_rptr(file);
 			m->text_len = buf_len(file);
 		} else if (r == IMAP_MATCH_NEED_HEADER && !*file_header_r) {
-			if (imap_search_read(d->blob_path, true, file) < 0)
+			if (imap_search_read(d->blob_path, dir, 0, true, file) <
+			    0)
 				break;
 			*file_header_r = true;
 			m->have_header = true;
@@ -184,7 +263,8 @@ imap_search_keep(struct imap_search_job *j, size_t i,
 		x->subject = imap_search_dup(j->a, d->hdr_subject);
 		x->message_id = imap_search_dup(j->a, d->hdr_message_id);
 		if (!j->ordered && d->blob_path != NULL &&
-		    (have_file || imap_search_read(d->blob_path, true, file) == 0)) {
+		    (have_file ||
+		     imap_search_read(d->blob_path, NULL, 0, true, file) == 0)) {
 			hd = (const char *)buf_rptr(file);
 			hn = imap_match_header_len(hd, buf_len(file));
 			x->in_reply_to = imap_search_field(j->a, hd, hn,
@@ -195,14 +275,81 @@ imap_search_keep(struct imap_search_job *j, size_t i,
 	}
 }
 
+/* One thread's share of a pass-2 batch of a SEARCH: the messages at[x]
+   for x in [lo, hi) (SIZE_MAX: gone), hit[x] set for those that match. */
+struct imap_search_share {
+	struct imap_search_job *j;
+	const struct store_msg_data *d;
+	const size_t *at;
+	bool *hit;
+	size_t lo, hi;
+	const struct imap_search_dir *dir;
+	struct imap_match_ctx c;
+	struct buf file;
+	pthread_t tid;
+};
+
+static void *
+imap_search_share_run(void *arg)
+{
+	struct imap_search_share *sh = arg;
+	size_t x;
+
+	for (x = sh->lo; x < sh->hi; x++) {
+		size_t i = sh->at[x];
+		bool fh, ft;
+
+		if (i == SIZE_MAX)
+			continue;
+		sh->hit[x] = imap_search_eval(sh->j, &sh->c, i, &sh->d[x],
+					      sh->dir, &sh->file, &fh, &ft);
+		sh->j->mm[i].have_data = sh->j->mm[i].have_header = false;
+		sh->j->mm[i].have_text = false;
+	}
+	return NULL;
+}
+
+/* Evaluate the nd messages of d (view indexes at[], SIZE_MAX for gone
+   ones) into hit[], split between sh[0..nsh): sh[0] on this thread,
+   the others on threads started for the batch (or here too when one
+   cannot be started). */
+static void
+imap_search_split(struct imap_search_share *sh, size_t nsh,
+		  const struct store_msg_data *d, const size_t *at, bool *hit,
+		  size_t nd)
+{
+	size_t t;
+
+	for (t = 0; t < nsh; t++) {
+		sh[t].d = d;
+		sh[t].at = at;
+		sh[t].hit = hit;
+		sh[t].lo = nd * t / nsh;
+		sh[t].hi = nd * (t + 1) / nsh;
+	}
+	for (t = 1; t < nsh; t++)
+		if (pthread_create(&sh[t].tid, NULL, imap_search_share_run,
+				   &sh[t]) != 0)
+			sh[t].tid = pthread_self(); /* run below */
+	imap_search_share_run(&sh[0]);
+	for (t = 1; t < nsh; t++) {
+		if (pthread_equal(sh[t].tid, pthread_self()))
+			imap_search_share_run(&sh[t]);
+		else
+			pthread_join(sh[t].tid, NULL);
+	}
+}
+
 static void
 imap_search_work(void *arg)
 {
 	struct imap_search_job *j = arg;
 	struct imap_match_ctx c;
 	struct buf file;
-	size_t *pend, n_pend = 0, i, b;
-	bool all_data = j->kind != IMAP_KIND_SEARCH;
+	struct imap_search_dir dir = {-1, NULL, 0};
+	struct imap_search_share sh[IMAP_SEARCH_THREADS];
+	size_t *pend, n_pend = 0, i, b, t, nsh = 0;
+	bool all_data = j->kind != IMAP_KIND_SEARCH, dir_set = false;
 
 	imap_match_ctx_init(&c);
 	buf_init(&file, 0);
@@ -223,13 +370,29 @@ imap_search_work(void *arg)
 		j->sm = xcalloc(n_pend + 1, sizeof(*j->sm));
 		j->tm = xcalloc(n_pend + 1, sizeof(*j->tm));
 	}
+	/* SEARCH hits need no more than a yes (SORT and THREAD keep data of
+	   each in order): a large pass 2 reading files is split between
+	   threads, each with its own match state. */
+	if (!all_data && n_pend >= IMAP_SEARCH_SPLIT_MIN &&
+	    (j->needs & (IMAP_MATCH_IN_HEADER | IMAP_MATCH_IN_TEXT)) != 0) {
+		nsh = IMAP_SEARCH_THREADS;
+		for (t = 0; t < nsh; t++) {
+			memset(&sh[t], 0, sizeof(sh[t]));
+			sh[t].j = j;
+			sh[t].dir = &dir;
+			imap_match_ctx_init(&sh[t].c);
+			sh[t].c.now = c.now;
+			buf_init(&sh[t].file, 0);
+		}
+	}
 	/* Pass 2, IMAP_SEARCH_BATCH messages per store call. */
 	for (b = 0; b < n_pend && j->rc == 0; b += IMAP_SEARCH_BATCH) {
 		size_t k = n_pend - b < IMAP_SEARCH_BATCH ? n_pend - b
 							  : IMAP_SEARCH_BATCH;
 		uint32_t *uids = xcalloc(k, sizeof(*uids));
 		struct store_msg_data *d = NULL;
-		size_t nd = 0, x, p = b;
+		size_t nd = 0, x, p = b, *at;
+		bool *hit;
 		const char *error = "";
 
 		for (x = 0; x < k; x++)
@@ -241,28 +404,52 @@ imap_search_work(void *arg)
 			free(uids);
 			break;
 		}
+		if (!dir_set && nd > 0) {
+			imap_search_dir_init(&dir, d[0].blob_path);
+			dir_set = true;
+		}
+		/* UIDs gone meanwhile are skipped by the store (and do not
+		   match): at[x] is the view index of d[x], SIZE_MAX if
+		   none. */
+		at = xcalloc(nd + 1, sizeof(*at));
+		hit = xcalloc(nd + 1, sizeof(*hit));
 		for (x = 0; x < nd; x++) {
-			bool fh, ft;
-
-			/* UIDs gone meanwhile are skipped by the store (and
-			   do not match). */
 			while (p < b + k && j->mm[pend[p]].uid < d[x].uid)
 				p++;
-			if (p == b + k)
-				break;
-			if (j->mm[pend[p]].uid != d[x].uid)
-				continue;
-			i = pend[p];
-			if (imap_search_eval(j, &c, i, &d[x], &file, &fh, &ft)) {
-				imap_search_keep(j, i, &d[x], &file, fh);
-				j->hits[j->n_hits++] = i;
-			}
-			j->mm[i].have_data = j->mm[i].have_header = false;
-			j->mm[i].have_text = false;
+			at[x] = p < b + k && j->mm[pend[p]].uid == d[x].uid
+					? pend[p]
+					: SIZE_MAX;
 		}
+		if (nsh > 0 && nd >= IMAP_SEARCH_SPLIT_MIN) {
+			imap_search_split(sh, nsh, d, at, hit, nd);
+			for (x = 0; x < nd; x++)
+				if (hit[x])
+					j->hits[j->n_hits++] = at[x];
+		} else {
+			for (x = 0; x < nd; x++) {
+				bool fh, ft;
+
+				if ((i = at[x]) == SIZE_MAX)
+					continue;
+				if (imap_search_eval(j, &c, i, &d[x], &dir, &file,
+						     &fh, &ft)) {
+					imap_search_keep(j, i, &d[x], &file, fh);
+					j->hits[j->n_hits++] = i;
+				}
+				j->mm[i].have_data = j->mm[i].have_header = false;
+				j->mm[i].have_text = false;
+			}
+		}
+		free(at);
+		free(hit);
 		store_msg_data_free(d, nd);
 		free(uids);
 	}
+	for (t = 0; t < nsh; t++) {
+		imap_match_ctx_deinit(&sh[t].c);
+		buf_deinit(&sh[t].file);
+	}
+	imap_search_dir_deinit(&dir);
 	free(pend);
 	/* Pass 1 hits and pass 2 hits interleave: sort by index. */
 	if (j->rc == 0 && j->kind == IMAP_KIND_SEARCH) {

@@ -233,7 +233,8 @@ imap_select_open(struct imap_session *s, struct imap_cmd *cmd, bool readonly)
 	j->rev2 = (s->enabled & IMAP_EN_IMAP4REV2) != 0;
 	imap_session_busy(s);
 	s->pending = true;
-	pool_submit(s->srv->pool, imap_select_work, imap_select_done, j);
+	/* reading the mailbox's state is short: ahead of long jobs */
+	pool_submit_first(s->srv->pool, imap_select_work, imap_select_done, j);
 }
 
 void

@@ -454,6 +454,217 @@ imap_match_load_text(struct imap_match_ctx *c, const struct imap_match_msg *m)
 	c->body_ok = true;
 }
 
+/* ---- the raw prefilter of BODY and TEXT ----
+
+   Most messages do not hold a searched word, and building the decoded
+   text of each (header lines decoded, parts walked, everything folded)
+   costs far more than looking at its raw bytes.  For a needle the raw
+   bytes can decide, a message whose raw bytes do not hold it
+   (ignoring ASCII case) and that has nothing decoding could turn into
+   it does not match; the decoded text is built only for the others, so
+   the answers are those of the full path. */
+
+/* Can the raw bytes rule out the folded needle n[0..len)?  Only ASCII
+   without WSP, ':' or controls: then a match in the decoded text lies
+   within one piece that decoding copies unchanged (no needle spans the
+   "Name: " of a header line, a header fold, a part boundary or a line
+   end), ASCII case folding is all the folding that applies (non-ASCII
+   bytes fold to non-ASCII, imap_fold2), and the replacement character
+   for bad UTF-8 never forms ASCII. */
+static bool
+imap_match_raw_needle(const char *n, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < len; i++)
+		if ((unsigned char)n[i] <= ' ' || (unsigned char)n[i] >= 0x7f ||
+		    n[i] == ':')
+			return false;
+	return len > 0;
+}
+
+static unsigned char
+imap_lower(unsigned char ch)
+{
+	return (unsigned)(ch - 'A') < 26u ? ch + 32 : ch;
+}
+
+/* The next occurrence of byte ch (either ASCII case) in p[0..n), NULL
+   if none.  lo and up cache where the last scans for each case stopped
+   (NULL before the first call; reset by the caller with p). */
+static const char *
+imap_match_ci_chr(const char *p, const char *end, unsigned char ch,
+		  const char **lo, const char **up)
+{
+	unsigned char u = (unsigned)(ch - 'a') < 26u ? ch - 32 : ch;
+
+	if (*lo != NULL && *lo < p)
+		*lo = NULL;
+	if (*lo == NULL && p < end)
+		*lo = memchr(p, ch, (size_t)(end - p));
+	if (*lo == NULL)
+		*lo = end;
+	if (u == ch)
+		return *lo < end ? *lo : NULL;
+	if (*up != NULL && *up < p)
+		*up = NULL;
+	if (*up == NULL && p < end)
+		*up = memchr(p, u, (size_t)(end - p));
+	if (*up == NULL)
+		*up = end;
+	if (*lo < *up)
+		return *lo;
+	return *up < end ? *up : NULL;
+}
+
+/* Does hay[0..n) hold the lower-case ASCII needle[0..len) (len > 0),
+   ignoring ASCII case?  Scans for the needle's first byte that is not a
+   letter (one case to look for), else for its first byte. */
+static bool
+imap_match_ci_find(const char *hay, size_t n, const char *needle, size_t len)
+{
+	const char *end = hay + n, *p = hay, *lo = NULL, *up = NULL, *hit;
+	size_t at = 0, i;
+
+	if (n < len)
+		return false;
+	for (i = 0; i < len; i++)
+		if ((unsigned)(needle[i] - 'a') >= 26u) {
+			at = i;
+			break;
+		}
+	p = hay + at;
+	end = hay + n - (len - at - 1);
+	while ((hit = imap_match_ci_chr(p, end, (unsigned char)needle[at],
+					&lo, &up)) != NULL) {
+		const char *s = hit - at;
+
+		for (i = 0; i < len; i++)
+			if (imap_lower((unsigned char)s[i]) !=
+			    (unsigned char)needle[i])
+				break;
+		if (i == len)
+			return true;
+		p = hit + 1;
+	}
+	return false;
+}
+
+/* Is every "charset" in t[0..n) (any case) followed by [WSP] "=" [WSP]
+   and utf-8 or us-ascii, optionally quoted, then a byte that ends the
+   value?  Those two are searched as they are (imap_match_leaf); any
+   other charset may be converted. */
+static bool
+imap_match_raw_charsets_ok(const char *t, size_t n)
+{
+	static const char *const ok[] = {"utf-8", "us-ascii"};
+	size_t pos = 0;
+
+	while (pos < n) {
+		const char *c = NULL, *lo = NULL, *up = NULL, *hit;
+		size_t i, k;
+		bool q = false, good = false;
+
+		/* find "charset" from pos */
+		while ((hit = imap_match_ci_chr(t + pos, t + n, 'c', &lo,
+						&up)) != NULL) {
+			if ((size_t)(t + n - hit) >= 7 &&
+			    strncasecmp(hit, "charset", 7) == 0) {
+				c = hit;
+				break;
+			}
+			pos = (size_t)(hit - t) + 1;
+		}
+		if (c == NULL)
+			return true;
+		i = (size_t)(c - t) + 7;
+		while (i < n && (t[i] == ' ' || t[i] == '\t'))
+			i++;
+		if (i < n && t[i] == '=') {
+			i++;
+			while (i < n && (t[i] == ' ' || t[i] == '\t'))
+				i++;
+			if (i < n && t[i] == '"')
+				q = true, i++;
+			for (k = 0; k < 2 && !good; k++) {
+				size_t l = strlen(ok[k]);
+
+				good = n - i > l && strncasecmp(t + i, ok[k], l) == 0 &&
+				       (q ? t[i + l] == '"'
+					  : strchr(" \t\r\n;", t[i + l]) != NULL);
+			}
+		}
+		if (!good)
+			return false;
+		pos = i;
+	}
+	return true;
+}
+
+/* Could decoding make text that is not in the raw bytes t[0..n)?
+   Base64 and quoted-printable bodies, RFC 2047 words, charset
+   conversion, and the bytes mime_header_unfold() drops (NUL, a CR that
+   is not before LF; a CRLF fold keeps its WSP).  Any mention counts,
+   wherever it is: a false alarm only costs the full path. */
+static bool
+imap_match_raw_transforms(const char *t, size_t n)
+{
+	const char *p;
+	size_t from = 0;
+
+	if (memchr(t, '\0', n) != NULL ||
+	    imap_match_ci_find(t, n, "base64", 6) ||
+	    imap_match_ci_find(t, n, "quoted-printable", 16))
+		return true;
+	while ((p = memchr(t + from, '\r', n - from)) != NULL) {
+		if ((size_t)(p - t) + 1 >= n || p[1] != '\n')
+			return true;
+		from = (size_t)(p - t) + 2;
+	}
+	for (from = 0; (p = memchr(t + from, '=', n - from)) != NULL;
+	     from = (size_t)(p - t) + 1)
+		if ((size_t)(p - t) + 1 < n && p[1] == '?')
+			return true;
+	return !imap_match_raw_charsets_ok(t, n);
+}
+
+/* Where decoding can act in the message t[0..n): its header alone when
+   it is one text part (every Content-Type field says "text/", or there
+   is none: RFC 2045 5.2), then its body is copied as it is or decoded
+   by what the header says; else the whole message (part headers may be
+   anywhere). */
+static size_t
+imap_match_raw_scope(const char *t, size_t n)
+{
+	const char *name, *value;
+	size_t hlen = imap_match_header_len(t, n), pos = 0, name_len, value_len;
+
+	while (imap_match_next_field(t, hlen, &pos, &name, &name_len, &value,
+				     &value_len)) {
+		if (name_len != 12 || strncasecmp(name, "Content-Type", 12) != 0)
+			continue;
+		while (value_len > 0 && (*value == ' ' || *value == '\t')) {
+			value++;
+			value_len--;
+		}
+		if (value_len < 5 || strncasecmp(value, "text/", 5) != 0)
+			return n;
+	}
+	return hlen;
+}
+
+/* Does the raw message m rule out the folded needle k (see above)? */
+static bool
+imap_match_raw_no(const struct imap_search_key *k,
+		  const struct imap_match_msg *m)
+{
+	return imap_match_raw_needle(k->str, k->len) &&
+	       !imap_match_ci_find(m->text, m->text_len, k->str, k->len) &&
+	       !imap_match_raw_transforms(m->text,
+					  imap_match_raw_scope(m->text,
+							       m->text_len));
+}
+
 static bool
 imap_match_in(const struct buf *b, const struct imap_search_key *k)
 {
@@ -809,6 +1020,10 @@ imap_match(struct imap_match_ctx *c, const struct imap_search_key *k,
 	case IMAP_SK_TEXT:
 		if (!m->have_text)
 			return IMAP_MATCH_NEED_TEXT;
+		if (k->len == 0)
+			return IMAP_MATCH_YES;
+		if (imap_match_raw_no(k, m))
+			return IMAP_MATCH_NO;
 		imap_match_load_text(c, m);
 		return (k->op == IMAP_SK_TEXT && imap_match_in(&c->head, k)) ||
 		       imap_match_in(&c->body, k);

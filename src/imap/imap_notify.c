@@ -144,10 +144,13 @@ void
 imap_notify_changed(struct imap_server *srv, int64_t mailbox_id,
 		    struct imap_session *except)
 {
-	struct imap_session *s, *next;
+	struct sessions_link *l, *next;
 
-	for (s = srv->session_list; s != NULL; s = next) {
-		next = s->next;
+	for (l = srv->sessions.head; l != NULL; l = next) {
+		struct imap_session *s =
+		    SESSIONS_OF(l, struct imap_session, link);
+
+		next = l->next;
 		if (s == except || s->view == NULL ||
 		    s->view->mailbox_id != mailbox_id)
 			continue;

@@ -712,6 +712,74 @@ imap_section_find(const uint8_t *msg, size_t n,
 	return imap_section_find_lim(msg, n, att, NULL, r);
 }
 
+/* Append p and its descendants to out[*k..) (pre-order). */
+static void
+sec_flatten(const struct sec_part *p, struct imap_section_part *out,
+	    size_t *k)
+{
+	const struct sec_part *c;
+	struct imap_section_part *o = &out[(*k)++];
+
+	o->depth = p->depth;
+	o->multipart = p->kind == SEC_MULTIPART;
+	o->message = p->kind == SEC_MESSAGE;
+	o->start = p->start;
+	o->body_start = p->body_start;
+	o->end = p->end;
+	o->type = p->type;
+	o->subtype = p->subtype;
+	o->encoding = p->encoding;
+	for (c = p->child; c != NULL; c = c->next)
+		sec_flatten(c, out, k);
+}
+
+struct imap_section_part *
+imap_section_parts(const uint8_t *msg, size_t n, struct arena *a,
+		   size_t *n_r)
+{
+	struct sec_parser sp;
+	struct imap_section_part *out;
+
+	memset(&sp, 0, sizeof(sp));
+	sp.msg = msg;
+	sp.n = n;
+	sp.lim.depth_max = MIME_DEPTH_MAX;
+	sp.lim.parts_max = MIME_PARTS_MAX;
+	sp.lim.header_bytes_max = MIME_HEADER_BYTES_MAX;
+	sp.lim.addresses_max = MIME_ADDRESSES_MAX;
+	sp.a = a;
+	sp.scratch = arena_new("imap section hdr", 4096);
+	buf_init(&sp.hdr, 0);
+	sec_parse(&sp);
+	out = arena_alloc(a, sp.n_parts * sizeof(*out));
+	*n_r = 0;
+	sec_flatten(sp.root, out, n_r);
+	buf_deinit(&sp.hdr);
+	arena_free(&sp.scratch);
+	return out;
+}
+
+int
+imap_section_part_decode(const uint8_t *msg,
+			 const struct imap_section_part *p, struct buf *out)
+{
+	struct sec_part sp;
+	bool range;
+	int rc;
+
+	if (p->multipart || p->message)
+		return IMAP_SECTION_NOT_LEAF;
+	memset(&sp, 0, sizeof(sp));
+	sp.body_start = p->body_start;
+	sp.end = p->end;
+	sp.type = p->type;
+	sp.encoding = p->encoding;
+	rc = sec_binary(msg, &sp, out, &range);
+	if (rc == IMAP_SECTION_OK && range)
+		buf_append(out, msg + p->body_start, p->end - p->body_start);
+	return rc;
+}
+
 const uint8_t *
 imap_section_bytes(const uint8_t *msg, const struct imap_section *r)
 {

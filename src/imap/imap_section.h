@@ -9,6 +9,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "arena.h"
+#include "buf.h"
 #include "imap/imap_fetch.h"
 #include "mime/mime_summary.h"
 
@@ -60,6 +62,32 @@ int imap_section_find_lim(const uint8_t *msg, size_t n,
 			  const struct imap_fetch_att *att,
 			  const struct mime_limits *lim,
 			  struct imap_section *r);
+/* One body part of imap_section_parts(), in pre-order.  Offsets are
+   into the message: the part's header is msg[start, body_start), its
+   body msg[body_start, end).  type/subtype/encoding are lower-case
+   (type and subtype with the RFC 2045 5.2 / RFC 2046 5.1.5 defaults
+   applied; encoding NULL when absent). */
+struct imap_section_part {
+	unsigned depth;     /* 0: the message itself */
+	bool multipart;     /* children are its parts */
+	bool message;       /* message/rfc822 or /global parsed: its one
+			       child is the encapsulated message */
+	size_t start, body_start, end;
+	const char *type, *subtype, *encoding;
+};
+/* Every part of the message msg[0, n) (the same tree, numbering and
+   limits as imap_section_find: the first entry is the message, a part's
+   children follow it with depth + 1).  Returns the array (*n_r entries)
+   allocated in arena a, as are its strings. */
+struct imap_section_part *imap_section_parts(const uint8_t *msg, size_t n,
+					     struct arena *a, size_t *n_r);
+/* BINARY of the leaf part p of imap_section_parts(msg, ...): its body
+   with the transfer encoding decoded (text/ parts with CRLF line ends),
+   appended to out.  Returns IMAP_SECTION_OK, IMAP_SECTION_NOT_LEAF, or
+   IMAP_SECTION_UNKNOWN_CTE (nothing appended). */
+int imap_section_part_decode(const uint8_t *msg,
+			     const struct imap_section_part *p,
+			     struct buf *out);
 /* The bytes of r (msg is the message given to imap_section_find). */
 const uint8_t *imap_section_bytes(const uint8_t *msg,
 				  const struct imap_section *r);

@@ -28,20 +28,9 @@ imap_server_notify_stop(struct imap_server *srv)
 
 /* Shutting down and the last session is gone. */
 static void
-imap_server_idle(struct imap_server *srv)
+imap_server_idle(struct sessions *r)
 {
-	imap_server_notify_stop(srv);
-	if (srv->on_idle != NULL)
-		srv->on_idle(srv->idle_arg);
-	else
-		ev_stop(srv->ev);
-}
-
-void
-imap_server_session_gone(struct imap_server *srv)
-{
-	if (--srv->sessions == 0 && srv->shutting_down)
-		imap_server_idle(srv);
+	imap_server_notify_stop(SESSIONS_OF(r, struct imap_server, sessions));
 }
 
 void
@@ -65,41 +54,40 @@ imap_server_accept(struct listener *l, int fd, const struct sockaddr *peer,
 	imap_session_new(arg, fd, peer, peerlen);
 }
 
+/* Shutdown: goodbye to one session. */
+static void
+imap_server_bye(struct sessions_link *l)
+{
+	struct imap_session *s = SESSIONS_OF(l, struct imap_session, link);
+
+	if (s->c == NULL)
+		return;
+	if (s->mode == IMAP_MODE_TLS_WAIT || s->starttls_pending ||
+	    s->c->handshaking) {
+		imap_session_close(s);
+		return;
+	}
+	/* A command running (pool job, delay, a FETCH being sent): the
+	   input loop says goodbye once it has replied. */
+	if (s->pending || s->mode == IMAP_MODE_BUSY ||
+	    s->mode == IMAP_MODE_CLOSED)
+		return;
+	conn_cork(s->c);
+	imap_session_bye(s, "[UNAVAILABLE] Server shutting down");
+}
+
 void
 imap_server_shutdown(struct imap_server *srv)
 {
-	struct imap_session *s;
+	static const struct sessions_service svc = {imap_server_bye,
+						     imap_server_idle};
 
-	srv->shutting_down = true;
-	if (srv->sessions == 0) {
-		imap_server_idle(srv);
-		return;
-	}
-	for (s = srv->session_list; s != NULL; s = s->next) {
-		if (s->c == NULL)
-			continue;
-		if (s->mode == IMAP_MODE_TLS_WAIT || s->starttls_pending ||
-		    s->c->handshaking) {
-			imap_session_close(s);
-			continue;
-		}
-		/* A command running (pool job, delay, a FETCH being sent):
-		   the input loop says goodbye once it has replied. */
-		if (s->pending || s->mode == IMAP_MODE_BUSY ||
-		    s->mode == IMAP_MODE_CLOSED)
-			continue;
-		conn_cork(s->c);
-		imap_session_bye(s, "[UNAVAILABLE] Server shutting down");
-	}
+	sessions_shutdown(&srv->sessions, srv->ev, &svc);
 }
 
 void
 imap_server_abort(struct imap_server *srv)
 {
-	struct imap_session *s;
-
-	for (s = srv->session_list; s != NULL; s = s->next)
-		if (s->c != NULL)
-			conn_close(s->c);
+	sessions_abort(&srv->sessions);
 	imap_server_notify_stop(srv);
 }

@@ -9,6 +9,7 @@
 #include <sys/socket.h>
 
 #include "config.h"
+#include "sessions.h"
 
 struct ev;
 struct pool;
@@ -28,17 +29,12 @@ struct imap_server {
 	struct store *store;
 	SSL_CTX *tls;
 	struct auth_limiter *limiter;
-	/* Called (loop thread) when shutting down and the last session is
-	   gone; NULL: ev_stop(ev). */
-	void (*on_idle)(void *arg);
-	void *idle_arg;
+	/* every live session; the owner sets sessions.on_idle and
+	   sessions.idle_arg */
+	struct sessions sessions;
 	/* private */
-	uint64_t next_session;
-	unsigned sessions;
-	struct imap_session *session_list; /* every live session */
 	struct imap_notify *notify;        /* imap_notify.c */
 	bool notify_on; /* imap_notify_start() done, no stop yet */
-	bool shutting_down;
 };
 
 /* Set up what the service needs once (the store change hook that wakes

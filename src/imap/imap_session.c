@@ -149,14 +149,8 @@ imap_session_free(struct imap_session *s)
 	free(s->done_line);
 	free(s->saved_uids);
 	free(s->user);
-	if (s->prev != NULL)
-		s->prev->next = s->next;
-	else
-		srv->session_list = s->next;
-	if (s->next != NULL)
-		s->next->prev = s->prev;
+	sessions_remove(&srv->sessions, &s->link);
 	free(s);
-	imap_server_session_gone(srv);
 }
 
 bool
@@ -294,17 +288,12 @@ imap_session_new(struct imap_listen_arg *la, int fd,
 
 	s->srv = srv;
 	s->la = la;
-	s->id = IMAP_ID_BASE | ++srv->next_session;
+	s->id = IMAP_ID_BASE | sessions_add(&srv->sessions, &s->link, &s->c);
 	s->state = IMAP_ST_NOAUTH;
 	s->mode = IMAP_MODE_TLS_WAIT;
 	imap_parser_init(&s->parser, NULL);
 	listener_format_ip(peer, s->peer_ip, sizeof(s->peer_ip));
 	s->loopback = imap_session_is_loopback(s->peer_ip);
-	srv->sessions++;
-	s->next = srv->session_list;
-	if (s->next != NULL)
-		s->next->prev = s;
-	srv->session_list = s;
 	s->c = conn_new(srv->ev, fd, peer, peerlen, tls, IMAP_IN_BUF_MAX,
 			imap_session_on_conn, s);
 	s->c->id = s->id;
@@ -412,7 +401,7 @@ imap_session_process(struct imap_session *s)
 				imap_idle_line(s, line, len);
 			break;
 		case IMAP_MODE_CMD:
-			if (s->srv->shutting_down) {
+			if (s->srv->sessions.shutting_down) {
 				/* what was running has replied: goodbye */
 				imap_session_bye(s, "[UNAVAILABLE] Server "
 						    "shutting down");

@@ -6,6 +6,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "auth/auth_sasl.h"
 #include "buf.h"
 #include "imap/imap_parse.h"
 #include "imap/imap_seqset.h"
@@ -41,7 +42,7 @@ enum imap_mode {
 
 struct imap_session {
 	struct imap_server *srv;
-	struct imap_session *prev, *next; /* srv->session_list */
+	struct sessions_link link; /* in srv->sessions */
 	struct imap_listen_arg *la;
 	struct conn *c;
 	uint64_t id;
@@ -66,10 +67,7 @@ struct imap_session {
 	bool saved_valid;
 	unsigned errors;
 	unsigned auth_failures;
-	/* SASL exchange in progress */
-	int sasl_mech; /* 1 PLAIN, 2 LOGIN */
-	int sasl_step;
-	char *sasl_user;
+	struct auth_sasl sasl; /* SASL exchange in progress */
 	uint64_t timer;     /* failed-login delay */
 	bool pending;       /* a pool job holds a pointer to us */
 	bool gone;          /* conn freed while pending: free on completion */
@@ -168,9 +166,6 @@ void imap_session_new(struct imap_listen_arg *la, int fd,
    the logged-in idle timeout. */
 void imap_session_logged_in(struct imap_session *s, const char *address,
 			    int64_t account_id);
-/* imap_server.c: a session was freed and taken off the list: count it
-   out; the end of a graceful stop when it was the last. */
-void imap_server_session_gone(struct imap_server *srv);
 /* Run work(job) on the pool with the session busy (s->pending set),
    then done(s, job) on the loop; s is NULL there when the connection
    went away meanwhile (then done only frees job).  done ends the
@@ -189,7 +184,7 @@ void imap_session_next(struct imap_session *s);
 
 /* An AUTHENTICATE continuation line arrived in IMAP_MODE_SASL. */
 void imap_auth_line(struct imap_session *s, const char *line, size_t len);
-/* Drop SASL state (free sasl_user). */
+/* Drop SASL state (auth_sasl_reset). */
 void imap_auth_reset(struct imap_session *s);
 
 /* ---- the selected mailbox (imap_view.c) ---- */

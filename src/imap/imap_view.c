@@ -591,7 +591,10 @@ imap_view_sync_start(struct imap_session *s)
 	v->dirty = false;
 	v->syncing = true;
 	s->pending = true;
-	pool_submit(s->srv->pool, imap_view_sync_work, imap_view_sync_done, j);
+	/* a short read that holds up the session's tagged reply: ahead of
+	   long jobs (pool_submit_first) */
+	pool_submit_first(s->srv->pool, imap_view_sync_work,
+			  imap_view_sync_done, j);
 }
 
 static int

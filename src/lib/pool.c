@@ -19,7 +19,8 @@
  * is FIFO, so done callbacks run in completion order.  The eventfd is
  * written only when the done list goes from empty to non-empty; the loop
  * drains the eventfd before taking the list, so a completion is never
- * left behind without a pending wakeup.
+ * left behind without a pending wakeup.  Workers take jobs from the
+ * urgent queue (pool_submit_first) before the ordinary one.
  */
 
 struct pool_job {
@@ -39,9 +40,9 @@ struct pool {
 	unsigned nthreads;
 	pthread_t *threads;
 
-	pthread_mutex_t qlock; /* protects queue and stopping */
+	pthread_mutex_t qlock; /* protects urgent, queue and stopping */
 	pthread_cond_t qcond;
-	struct pool_fifo queue;
+	struct pool_fifo urgent, queue;
 	bool stopping;
 
 	pthread_mutex_t dlock; /* protects done */
@@ -106,9 +107,11 @@ pool_worker(void *arg)
 
 	for (;;) {
 		pthread_mutex_lock(&p->qlock);
-		while (p->queue.head == NULL && !p->stopping)
+		while (p->urgent.head == NULL && p->queue.head == NULL &&
+		       !p->stopping)
 			pthread_cond_wait(&p->qcond, &p->qlock);
-		j = pool_fifo_pop(&p->queue);
+		if ((j = pool_fifo_pop(&p->urgent)) == NULL)
+			j = pool_fifo_pop(&p->queue);
 		pthread_mutex_unlock(&p->qlock);
 		if (j == NULL)
 			return NULL; /* stopping and the queue is empty */
@@ -166,6 +169,7 @@ pool_new(struct ev *ev, unsigned nthreads)
 	pthread_mutex_init(&p->qlock, NULL);
 	pthread_cond_init(&p->qcond, NULL);
 	pthread_mutex_init(&p->dlock, NULL);
+	pool_fifo_init(&p->urgent);
 	pool_fifo_init(&p->queue);
 	pool_fifo_init(&p->done);
 	if (ev_add_fd(ev, p->efd, EV_READ, pool_on_event, p) < 0)
@@ -209,8 +213,9 @@ pool_free(struct pool **pp)
 	*pp = NULL;
 }
 
-void
-pool_submit(struct pool *p, pool_work_fn *work, pool_done_fn *done, void *arg)
+static void
+pool_enqueue(struct pool *p, struct pool_fifo *q, pool_work_fn *work,
+	     pool_done_fn *done, void *arg)
 {
 	struct pool_job *j = xmalloc(sizeof(*j));
 
@@ -227,9 +232,22 @@ pool_submit(struct pool *p, pool_work_fn *work, pool_done_fn *done, void *arg)
 		pool_complete(p, j);
 		return;
 	}
-	pool_fifo_push(&p->queue, j);
+	pool_fifo_push(q, j);
 	pthread_cond_signal(&p->qcond);
 	pthread_mutex_unlock(&p->qlock);
+}
+
+void
+pool_submit(struct pool *p, pool_work_fn *work, pool_done_fn *done, void *arg)
+{
+	pool_enqueue(p, &p->queue, work, done, arg);
+}
+
+void
+pool_submit_first(struct pool *p, pool_work_fn *work, pool_done_fn *done,
+		  void *arg)
+{
+	pool_enqueue(p, &p->urgent, work, done, arg);
 }
 
 void

@@ -22,6 +22,13 @@ void pool_free(struct pool **pp);
 /* Queue work.  Never fails (out of memory aborts).  Thread-safe. */
 void pool_submit(struct pool *p, pool_work_fn *work, pool_done_fn *done,
 		 void *arg);
+/* Queue work ahead of the jobs pool_submit() queued: the next free
+   worker takes it (in order among such jobs).  For short jobs a client
+   is waiting on (reading what changed, a page of message data) that
+   must not wait behind long ones (commits waiting for the disk, password
+   hashing, a search of a large mailbox).  Thread-safe. */
+void pool_submit_first(struct pool *p, pool_work_fn *work, pool_done_fn *done,
+		       void *arg);
 /* Post done(arg) to the loop thread from any thread, without work. */
 void pool_post(struct pool *p, pool_done_fn *done, void *arg);
 

@@ -16,8 +16,6 @@
 #include "pool.h"
 #include "xalloc.h"
 
-enum { POP3_SASL_PLAIN = 1, POP3_SASL_LOGIN = 2 };
-
 /* The maildrop snapshot job (RFC 1939 8: taken at login). */
 struct pop3_snap_job {
 	struct pop3_session *s;
@@ -31,9 +29,7 @@ struct pop3_snap_job {
 void
 pop3_auth_reset(struct pop3_session *s)
 {
-	s->sasl_mech = 0;
-	s->sasl_step = 0;
-	auth_secret_free(&s->sasl_user);
+	auth_sasl_reset(&s->sasl);
 	free(s->user);
 	s->user = NULL;
 	if (s->mode == POP3_MODE_SASL)
@@ -151,11 +147,9 @@ pop3_auth_done(void *arg, enum auth_login_result result, int64_t account_id,
 		/* Keep the session busy (pending) across the delay. */
 		log_info("%016llx pop3 login failed user=%s ip=%s",
 			 (unsigned long long)s->id, address, s->peer_ip);
-		s->timer =
-		    ev_add_timer(s->srv->ev,
-				 auth_limiter_fail(s->srv->limiter, s->peer_ip,
-						   ev_now_ms(s->srv->ev)),
-				 pop3_auth_fail_reply, s);
+		s->timer = auth_limiter_fail_timer(s->srv->limiter, s->srv->ev,
+						   s->peer_ip,
+						   pop3_auth_fail_reply, s);
 		return;
 	}
 	auth_limiter_success(s->srv->limiter, s->peer_ip);
@@ -262,69 +256,37 @@ pop3_auth_malformed(struct pop3_session *s)
 	pop3_session_error(s);
 }
 
-static void
-pop3_auth_plain(struct pop3_session *s, const char *resp, size_t len)
+void
+pop3_auth_line(struct pop3_session *s, const char *line, size_t len)
 {
-	char *authzid, *authcid, *passwd;
+	const char *challenge;
+	char *user, *pass;
+	enum auth_sasl_result r =
+	    auth_sasl_step(&s->sasl, line, len, &challenge, &user, &pass);
 
-	if (auth_sasl_plain_decode(resp, len, &authzid, &authcid, &passwd) <
-	    0) {
-		pop3_auth_malformed(s);
+	pop3_auth_wipe_line(s);
+	switch (r) {
+	case AUTH_SASL_CHALLENGE:
+		pop3_reply_line(s, "+ %s", challenge);
 		return;
-	}
-	/* No acting as another user: authzid empty or the same. */
-	if (authzid[0] != '\0' && strcasecmp(authzid, authcid) != 0) {
-		free(authzid);
-		free(authcid);
-		auth_secret_free(&passwd);
+	case AUTH_SASL_DONE:
+		pop3_auth_login(s, user, pass, NULL);
+		return;
+	case AUTH_SASL_CANCEL:
+		/* RFC 5034 4: "*" cancels the exchange with -ERR. */
+		pop3_auth_reset(s);
+		pop3_reply(s, false, NULL, "Authentication cancelled");
+		return;
+	case AUTH_SASL_AUTHZID:
 		pop3_auth_reset(s);
 		pop3_reply(s, false, "AUTH",
 			   "Authorization identity not permitted");
 		pop3_session_error(s);
 		return;
-	}
-	free(authzid);
-	pop3_auth_login(s, authcid, passwd, NULL);
-}
-
-void
-pop3_auth_line(struct pop3_session *s, const char *line, size_t len)
-{
-	char *v, *user;
-
-	/* RFC 5034 4: "*" cancels the exchange with -ERR. */
-	if (len == 1 && line[0] == '*') {
-		pop3_auth_reset(s);
-		pop3_reply(s, false, NULL, "Authentication cancelled");
-		return;
-	}
-	if (s->sasl_mech == POP3_SASL_PLAIN) {
-		pop3_auth_plain(s, line, len);
-		pop3_auth_wipe_line(s);
-		return;
-	}
-	v = auth_sasl_b64_string(
-	    line, len, s->sasl_step == 0 ? AUTH_USER_MAX : AUTH_PASSWORD_MAX);
-	pop3_auth_wipe_line(s);
-	if (v == NULL) {
+	case AUTH_SASL_MALFORMED:
 		pop3_auth_malformed(s);
 		return;
 	}
-	if (s->sasl_step == 0) {
-		s->sasl_user = v;
-		s->sasl_step = 1;
-		pop3_reply_line(s, "+ UGFzc3dvcmQ6"); /* "Password:" */
-		return;
-	}
-	user = s->sasl_user;
-	s->sasl_user = NULL;
-	if (user[0] == '\0') {
-		free(user);
-		auth_secret_free(&v);
-		pop3_auth_malformed(s);
-		return;
-	}
-	pop3_auth_login(s, user, v, NULL);
 }
 
 void
@@ -350,21 +312,14 @@ pop3_auth_cmd(struct pop3_session *s, const struct pop3_cmd *cmd)
 		pop3_session_error(s);
 		return;
 	}
-	if (strcasecmp(cmd->argv[0], "PLAIN") == 0)
-		s->sasl_mech = POP3_SASL_PLAIN;
-	else if (strcasecmp(cmd->argv[0], "LOGIN") == 0)
-		s->sasl_mech = POP3_SASL_LOGIN;
-	else {
+	if (auth_sasl_start(&s->sasl, cmd->argv[0]) < 0) {
 		pop3_reply(s, false, NULL, "Unrecognized authentication type");
 		pop3_session_error(s);
 		return;
 	}
-	s->sasl_step = 0;
 	s->mode = POP3_MODE_SASL;
 	if (cmd->nargs < 2) {
-		pop3_reply_line(
-		    s, "+ %s",
-		    s->sasl_mech == POP3_SASL_PLAIN ? "" : "VXNlcm5hbWU6");
+		pop3_reply_line(s, "+ %s", auth_sasl_first_challenge(&s->sasl));
 		return;
 	}
 	/* RFC 5034 4: "=" is an empty initial response. */

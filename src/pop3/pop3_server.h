@@ -9,6 +9,7 @@
 #include <sys/socket.h>
 
 #include "config.h"
+#include "sessions.h"
 
 struct ev;
 struct pool;
@@ -27,15 +28,9 @@ struct pop3_server {
 	struct store *store;
 	SSL_CTX *tls;
 	struct auth_limiter *limiter;
-	/* Called (loop thread) when shutting down and the last session is
-	   gone; NULL: ev_stop(ev). */
-	void (*on_idle)(void *arg);
-	void *idle_arg;
-	/* private */
-	uint64_t next_session;
-	unsigned sessions;
-	struct pop3_session *session_list; /* every live session */
-	bool shutting_down;
+	/* every live session; the owner sets sessions.on_idle and
+	   sessions.idle_arg */
+	struct sessions sessions;
 };
 
 /* Accept callback for listeners of kind LISTEN_POP3 and LISTEN_POP3S;

@@ -134,11 +134,15 @@ pop3_session_error(struct pop3_session *s)
 bool
 pop3_session_locked(const struct pop3_server *srv, int64_t account_id)
 {
-	const struct pop3_session *s;
+	const struct sessions_link *l;
 
-	for (s = srv->session_list; s != NULL; s = s->next)
+	for (l = srv->sessions.head; l != NULL; l = l->next) {
+		const struct pop3_session *s =
+		    SESSIONS_OF(l, const struct pop3_session, link);
+
 		if (s->locked && s->account_id == account_id)
 			return true;
+	}
 	return false;
 }
 
@@ -198,19 +202,8 @@ pop3_session_free(struct pop3_session *s)
 	store_pop3_box_free(&s->box);
 	free(s->deleted);
 	free(s->auth_user);
-	if (s->prev != NULL)
-		s->prev->next = s->next;
-	else
-		srv->session_list = s->next;
-	if (s->next != NULL)
-		s->next->prev = s->prev;
+	sessions_remove(&srv->sessions, &s->link);
 	free(s);
-	if (--srv->sessions == 0 && srv->shutting_down) {
-		if (srv->on_idle != NULL)
-			srv->on_idle(srv->idle_arg);
-		else
-			ev_stop(srv->ev);
-	}
 }
 
 /* conn on_free hook: the connection is being reaped. */
@@ -333,7 +326,7 @@ pop3_server_accept(struct listener *l, int fd, const struct sockaddr *peer,
 	(void)l;
 	s->srv = srv;
 	s->la = la;
-	s->id = POP3_ID_BASE | ++srv->next_session;
+	s->id = POP3_ID_BASE | sessions_add(&srv->sessions, &s->link, &s->c);
 	s->state = POP3_ST_AUTH;
 	s->mode = POP3_MODE_TLS_WAIT;
 	buf_init(&s->send.out, 0);
@@ -346,11 +339,6 @@ pop3_server_accept(struct listener *l, int fd, const struct sockaddr *peer,
 		 (long)getpid(),
 		 (unsigned long long)(s->id & 0xffffffffffffull),
 		 (long)ts.tv_sec, srv->cfg->hostname);
-	srv->sessions++;
-	s->next = srv->session_list;
-	if (s->next != NULL)
-		s->next->prev = s;
-	srv->session_list = s;
 	s->c = conn_new(srv->ev, fd, peer, peerlen, tls, POP3_IN_BUF_MAX,
 			pop3_session_on_conn, s);
 	s->c->id = s->id;
@@ -363,42 +351,37 @@ pop3_server_accept(struct listener *l, int fd, const struct sockaddr *peer,
 		pop3_session_greet(s);
 }
 
+/* Shutdown: goodbye to one session. */
+static void
+pop3_session_bye(struct sessions_link *l)
+{
+	struct pop3_session *s = SESSIONS_OF(l, struct pop3_session, link);
+
+	/* A job, a delay or a send in progress: its end says goodbye
+	   (pop3_session_uncork). */
+	if (s->pending || s->c == NULL || s->mode == POP3_MODE_SEND)
+		return;
+	if (s->mode == POP3_MODE_TLS_WAIT || s->stls_pending ||
+	    (s->mode == POP3_MODE_BUSY && s->c->handshaking)) {
+		pop3_session_close(s);
+		return;
+	}
+	/* RFC 2449 8.1.2: SYS/TEMP, a transient problem. */
+	pop3_reply_close(s, "SYS/TEMP", "Server shutting down");
+}
+
 void
 pop3_server_shutdown(struct pop3_server *srv)
 {
-	struct pop3_session *s;
+	static const struct sessions_service svc = {pop3_session_bye, NULL};
 
-	srv->shutting_down = true;
-	if (srv->sessions == 0) {
-		if (srv->on_idle != NULL)
-			srv->on_idle(srv->idle_arg);
-		else
-			ev_stop(srv->ev);
-		return;
-	}
-	for (s = srv->session_list; s != NULL; s = s->next) {
-		/* A job, a delay or a send in progress: its end says
-		   goodbye (pop3_session_uncork). */
-		if (s->pending || s->c == NULL || s->mode == POP3_MODE_SEND)
-			continue;
-		if (s->mode == POP3_MODE_TLS_WAIT || s->stls_pending ||
-		    (s->mode == POP3_MODE_BUSY && s->c->handshaking)) {
-			pop3_session_close(s);
-			continue;
-		}
-		/* RFC 2449 8.1.2: SYS/TEMP, a transient problem. */
-		pop3_reply_close(s, "SYS/TEMP", "Server shutting down");
-	}
+	sessions_shutdown(&srv->sessions, srv->ev, &svc);
 }
 
 void
 pop3_server_abort(struct pop3_server *srv)
 {
-	struct pop3_session *s;
-
-	for (s = srv->session_list; s != NULL; s = s->next)
-		if (s->c != NULL)
-			conn_close(s->c);
+	sessions_abort(&srv->sessions);
 }
 
 /* ---- input ---- */
@@ -466,7 +449,7 @@ pop3_session_process(struct pop3_session *s)
 			struct pop3_cmd cmd;
 			int rc;
 
-			if (s->srv->shutting_down) {
+			if (s->srv->sessions.shutting_down) {
 				/* what was running has replied: goodbye */
 				pop3_reply_close(s, "SYS/TEMP",
 						 "Server shutting down");

@@ -6,6 +6,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "auth/auth_sasl.h"
 #include "buf.h"
 #include "pop3/pop3_parse.h"
 #include "pop3/pop3_server.h"
@@ -41,7 +42,7 @@ struct pop3_send {
 
 struct pop3_session {
 	struct pop3_server *srv;
-	struct pop3_session *prev, *next; /* srv->session_list */
+	struct sessions_link link; /* in srv->sessions */
 	struct pop3_listen_arg *la;
 	struct conn *c;
 	uint64_t id;
@@ -62,10 +63,7 @@ struct pop3_session {
 	uint64_t deleted_octets;
 	unsigned errors;
 	unsigned auth_failures;
-	/* SASL exchange in progress */
-	int sasl_mech; /* 1 PLAIN, 2 LOGIN */
-	int sasl_step;
-	char *sasl_user;
+	struct auth_sasl sasl; /* SASL exchange in progress */
 	struct pop3_send send;
 	uint64_t timer;    /* failed-login delay */
 	uint64_t kick;     /* 0 ms timer that continues a send */

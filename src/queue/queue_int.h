@@ -90,6 +90,12 @@ struct queue_runner {
 	struct queue_dest *dests;
 	struct queue_msg *msgs;
 	unsigned n_msgs;
+	/* finished attempts waiting to be recorded, and whether a batch
+	   of them is being written (one writer: what comes in meanwhile
+	   forms the next batch) */
+	struct queue_record *rec_head, **rec_tail;
+	size_t n_rec;
+	bool recording;
 	unsigned busy;      /* pool jobs and sessions in flight */
 	uint64_t timer;
 	bool scanning, stopping;

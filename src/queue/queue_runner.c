@@ -685,43 +685,114 @@ queue_runner_kick(struct queue_runner *q)
 
 /* ---- finishing an attempt ---- */
 
+/* A finished attempt of one message, waiting for its record. */
 struct queue_record {
+	struct queue_record *next;
 	struct queue_msg *m;
 	struct store_queue_outcome *o;
 	size_t n;
-	int64_t next;
+	int64_t next_attempt;
+	bool final;
+	int kept;
+};
+
+/* The records written in one transaction. */
+struct queue_record_batch {
+	struct queue_runner *q;
+	struct queue_record *head;
+	size_t n;
 	int rc;
 	const char *error;
 };
 
+static void queue_record_start(struct queue_runner *q);
+
 static void
 queue_record_work(void *arg)
 {
-	struct queue_record *r = arg;
+	struct queue_record_batch *b = arg;
+	struct store_queue_attempt *a = xzalloc(b->n * sizeof(*a));
+	struct queue_record *r;
+	size_t i = 0;
 
-	r->rc = store_queue_record(r->m->q->store, r->m->e.id, r->m->now,
-				   r->next, r->o, r->n, &r->error);
+	for (r = b->head; r != NULL; r = r->next, i++) {
+		a[i].id = r->m->e.id;
+		a[i].now = r->m->now;
+		a[i].next_attempt = r->next_attempt;
+		a[i].o = r->o;
+		a[i].n = r->n;
+		a[i].final = r->final;
+	}
+	b->rc = store_queue_record_batch(b->q->store, a, b->n, &b->error);
+	for (r = b->head, i = 0; r != NULL; r = r->next, i++)
+		r->kept = a[i].kept;
+	free(a);
 }
 
 static void
 queue_record_done(void *arg)
 {
-	struct queue_record *r = arg;
-	struct queue_runner *q = r->m->q;
+	struct queue_record_batch *b = arg;
+	struct queue_runner *q = b->q;
+	struct queue_record *r;
 
-	if (r->rc < 0)
-		log_error("queue id=%lld not recorded: %s",
-			  (long long)r->m->e.id, r->error);
-	else if (r->rc == 0)
-		log_info("queue id=%lld done", (long long)r->m->e.id);
-	else
-		log_info("queue id=%lld deferred next=%llds",
-			 (long long)r->m->e.id,
-			 (long long)(r->next - r->m->now));
-	queue_msg_free(r->m);
-	free(r->o);
-	free(r);
-	queue_runner_unbusy(q);
+	q->recording = false;
+	if (b->rc < 0)
+		log_error("queue: %zu attempts not recorded: %s", b->n,
+			  b->error);
+	while ((r = b->head) != NULL) {
+		b->head = r->next;
+		if (b->rc < 0)
+			log_error("queue id=%lld not recorded",
+				  (long long)r->m->e.id);
+		else if (r->kept == 0)
+			log_info("queue id=%lld done", (long long)r->m->e.id);
+		else
+			log_info("queue id=%lld deferred next=%llds",
+				 (long long)r->m->e.id,
+				 (long long)(r->next_attempt - r->m->now));
+		queue_msg_free(r->m);
+		free(r->o);
+		free(r);
+		queue_runner_unbusy(q);
+	}
+	free(b);
+	queue_record_start(q);
+}
+
+/* Write what waits, up to QUEUE_RECORD_BATCH_MAX attempts, unless a
+   batch is being written (its end starts the next). */
+static void
+queue_record_start(struct queue_runner *q)
+{
+	struct queue_record_batch *b;
+	struct queue_record **rp;
+
+	if (q->recording || q->rec_head == NULL)
+		return;
+	b = xzalloc(sizeof(*b));
+	b->q = q;
+	b->head = q->rec_head;
+	for (rp = &q->rec_head; *rp != NULL && b->n < QUEUE_RECORD_BATCH_MAX;
+	     rp = &(*rp)->next)
+		b->n++;
+	q->rec_head = *rp;
+	*rp = NULL;
+	if (q->rec_head == NULL)
+		q->rec_tail = &q->rec_head;
+	q->n_rec -= b->n;
+	q->recording = true;
+	pool_submit(q->pool, queue_record_work, queue_record_done, b);
+}
+
+static void
+queue_record_add(struct queue_runner *q, struct queue_record *r)
+{
+	r->next = NULL;
+	*q->rec_tail = r;
+	q->rec_tail = &r->next;
+	q->n_rec++;
+	queue_record_start(q);
 }
 
 static void
@@ -733,23 +804,29 @@ queue_msg_record(struct queue_msg *m)
 
 	r->m = m;
 	r->o = xzalloc((m->e.n_rcpts + 1) * sizeof(*r->o));
+	r->final = true;
 	for (i = 0; i < m->e.n_rcpts; i++) {
-		if (!m->res[i].tried)
+		if (!m->res[i].tried) {
+			r->final = false;
 			continue;
+		}
 		r->o[r->n].address = m->e.rcpts[i].address;
 		r->o[r->n].state = m->res[i].state;
 		r->o[r->n].reply = m->res[i].reply;
 		r->o[r->n].mta = m->res[i].mta[0] ? m->res[i].mta : NULL;
+		if (m->res[i].state != STORE_QRCPT_DELIVERED &&
+		    m->res[i].state != STORE_QRCPT_FAILED)
+			r->final = false;
 		r->n++;
 	}
-	r->next = m->now + (int64_t)(queue_sched_backoff(
-					 (unsigned)m->e.attempts + 1,
-					 cfg->queue_retry_ms,
-					 cfg->queue_retry_max_ms) /
-				     1000);
-	if (r->next <= m->now)
-		r->next = m->now + 1;
-	pool_submit(m->q->pool, queue_record_work, queue_record_done, r);
+	r->next_attempt = m->now + (int64_t)(queue_sched_backoff(
+						 (unsigned)m->e.attempts + 1,
+						 cfg->queue_retry_ms,
+						 cfg->queue_retry_max_ms) /
+					     1000);
+	if (r->next_attempt <= m->now)
+		r->next_attempt = m->now + 1;
+	queue_record_add(m->q, r);
 }
 
 /* A DSN from <> to the entry's sender: the sender's INBOX when local,
@@ -867,8 +944,8 @@ queue_msg_finish(struct queue_msg *m)
 
 		m->now = (int64_t)time(NULL);
 		r->m = m;
-		r->next = m->e.next_attempt;
-		pool_submit(q->pool, queue_record_work, queue_record_done, r);
+		r->next_attempt = m->e.next_attempt;
+		queue_record_add(q, r);
 		return;
 	}
 	m->now = (int64_t)time(NULL);
@@ -953,6 +1030,7 @@ queue_runner_new(struct ev *ev, struct pool *pool, struct store *store,
 	q->store = store;
 	q->cfgp = cfgp;
 	q->data_dir = xstrdup((*cfgp)->data_dir);
+	q->rec_tail = &q->rec_head;
 	if ((q->tls = tls_client_ctx()) == NULL) {
 		free(q->data_dir);
 		free(q);
@@ -997,6 +1075,13 @@ queue_runner_free(struct queue_runner **qp)
 	*qp = NULL;
 	while (q->dests != NULL)
 		queue_dest_unlink(q->dests);
+	while (q->rec_head != NULL) { /* not written: stays due */
+		struct queue_record *r = q->rec_head;
+
+		q->rec_head = r->next;
+		free(r->o);
+		free(r);
+	}
 	while (q->msgs != NULL)
 		queue_msg_free(q->msgs);
 	dns_resolver_free(&q->resolver);

@@ -15,18 +15,10 @@
 #include "log.h"
 #include "xalloc.h"
 
-enum { SMTP_AUTH_PLAIN = 1, SMTP_AUTH_LOGIN = 2 };
-
 static void
 smtp_auth_reset(struct smtp_session *s)
 {
-	s->auth_mech = 0;
-	s->auth_step = 0;
-	if (s->auth_login_user != NULL) {
-		explicit_bzero(s->auth_login_user, strlen(s->auth_login_user));
-		free(s->auth_login_user);
-		s->auth_login_user = NULL;
-	}
+	auth_sasl_reset(&s->sasl);
 	if (s->mode == SMTP_MODE_AUTH)
 		s->mode = SMTP_MODE_CMD;
 }
@@ -59,7 +51,6 @@ smtp_auth_done(void *arg, enum auth_login_result result, int64_t account_id,
 	       const char *user)
 {
 	struct smtp_session *s = arg;
-	uint64_t delay;
 
 	if (s->gone) {
 		smtp_session_job_done(s);
@@ -84,9 +75,8 @@ smtp_auth_done(void *arg, enum auth_login_result result, int64_t account_id,
 	/* Keep the session busy (pending) across the delay. */
 	log_info("%016llx smtp login failed user=%s ip=%s",
 		 (unsigned long long)s->id, user, s->peer_ip);
-	delay = auth_limiter_fail(s->srv->limiter, s->peer_ip,
-				  ev_now_ms(s->srv->ev));
-	s->timer = ev_add_timer(s->srv->ev, delay, smtp_auth_fail_reply, s);
+	s->timer = auth_limiter_fail_timer(s->srv->limiter, s->srv->ev,
+					   s->peer_ip, smtp_auth_fail_reply, s);
 }
 
 /* Verify user/passwd off the loop.  Takes ownership of both strings. */
@@ -107,71 +97,35 @@ smtp_auth_malformed(struct smtp_session *s)
 	smtp_session_error(s);
 }
 
-static void
-smtp_auth_plain(struct smtp_session *s, const char *resp, size_t len)
+void
+smtp_auth_line(struct smtp_session *s, const char *line, size_t len)
 {
-	char *authzid, *authcid, *passwd;
+	const char *challenge;
+	char *user, *pass;
 
-	if (auth_sasl_plain_decode(resp, len, &authzid, &authcid, &passwd) <
-	    0) {
-		smtp_auth_malformed(s);
+	switch (auth_sasl_step(&s->sasl, line, len, &challenge, &user, &pass)) {
+	case AUTH_SASL_CHALLENGE:
+		smtp_reply(s, 334, NULL, "%s", challenge);
 		return;
-	}
-	/* We do not let one user act as another (authzid must be empty or
-	   the same identity). */
-	if (authzid[0] != '\0' && strcasecmp(authzid, authcid) != 0) {
-		free(authzid);
-		free(authcid);
-		explicit_bzero(passwd, strlen(passwd));
-		free(passwd);
+	case AUTH_SASL_DONE:
+		smtp_auth_verify(s, user, pass);
+		return;
+	case AUTH_SASL_CANCEL:
+		/* RFC 4954 4: "*" cancels the exchange. */
+		smtp_auth_reset(s);
+		smtp_reply(s, 501, "5.0.0", "Authentication cancelled");
+		return;
+	case AUTH_SASL_AUTHZID:
+		/* We do not let one user act as another. */
 		smtp_auth_reset(s);
 		smtp_reply(s, 535, "5.7.8",
 			   "Authorization identity not permitted");
 		smtp_session_error(s);
 		return;
-	}
-	free(authzid);
-	smtp_auth_verify(s, authcid, passwd);
-}
-
-void
-smtp_auth_line(struct smtp_session *s, const char *line, size_t len)
-{
-	char *v, *user;
-
-	/* RFC 4954 4: "*" cancels the exchange. */
-	if (len == 1 && line[0] == '*') {
-		smtp_auth_reset(s);
-		smtp_reply(s, 501, "5.0.0", "Authentication cancelled");
-		return;
-	}
-	if (s->auth_mech == SMTP_AUTH_PLAIN) {
-		smtp_auth_plain(s, line, len);
-		return;
-	}
-	v = auth_sasl_b64_string(line, len,
-				 s->auth_step == 0 ? AUTH_USER_MAX
-						   : AUTH_PASSWORD_MAX);
-	if (v == NULL) {
+	case AUTH_SASL_MALFORMED:
 		smtp_auth_malformed(s);
 		return;
 	}
-	if (s->auth_step == 0) {
-		s->auth_login_user = v;
-		s->auth_step = 1;
-		smtp_reply(s, 334, NULL, "UGFzc3dvcmQ6"); /* "Password:" */
-		return;
-	}
-	user = s->auth_login_user;
-	s->auth_login_user = NULL;
-	if (user[0] == '\0') {
-		free(user);
-		explicit_bzero(v, strlen(v));
-		free(v);
-		smtp_auth_malformed(s);
-		return;
-	}
-	smtp_auth_verify(s, user, v);
 }
 
 void
@@ -203,21 +157,15 @@ smtp_auth_cmd(struct smtp_session *s, const struct smtp_cmd *cmd)
 	}
 	memcpy(mech, cmd->args, mlen);
 	mech[mlen] = '\0';
-	if (strcasecmp(mech, "PLAIN") == 0)
-		s->auth_mech = SMTP_AUTH_PLAIN;
-	else if (strcasecmp(mech, "LOGIN") == 0)
-		s->auth_mech = SMTP_AUTH_LOGIN;
-	else {
+	if (auth_sasl_start(&s->sasl, mech) < 0) {
 		smtp_reply(s, 504, "5.5.4", "Unrecognized authentication type");
 		smtp_session_error(s);
 		return;
 	}
-	s->auth_step = 0;
 	s->mode = SMTP_MODE_AUTH;
 	if (ir == NULL) {
 		smtp_reply(s, 334, NULL, "%s",
-			   s->auth_mech == SMTP_AUTH_PLAIN ? ""
-							   : "VXNlcm5hbWU6");
+			   auth_sasl_first_challenge(&s->sasl));
 		return;
 	}
 	/* RFC 4954 4: "=" is an empty initial response. */

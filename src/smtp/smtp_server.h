@@ -8,6 +8,7 @@
 #include <sys/socket.h>
 
 #include "config.h"
+#include "sessions.h"
 
 struct ev;
 struct pool;
@@ -28,14 +29,8 @@ struct smtp_server {
 	   it leaves at once instead of at the runner's next poll; NULL:
 	   none (the poll finds it). */
 	struct queue_runner *queue;
-	uint64_t next_session;
-	unsigned sessions;
-	struct smtp_session *session_list; /* every live session */
-	bool shutting_down;
-	/* Called (loop thread) when shutting down and the last session is
-	   gone; NULL: ev_stop(ev). */
-	void (*on_idle)(void *arg);
-	void *idle_arg;
+	/* every live session; the owner sets sessions.on_idle */
+	struct sessions sessions;
 };
 
 /* Accept callback for the listeners of kind LISTEN_SMTP, LISTEN_SUBMISSION

@@ -134,16 +134,6 @@ smtp_session_error(struct smtp_session *s)
 
 /* ---- lifecycle ---- */
 
-/* Shutting down and the last session is gone. */
-static void
-smtp_server_idle(struct smtp_server *srv)
-{
-	if (srv->on_idle != NULL)
-		srv->on_idle(srv->idle_arg);
-	else
-		ev_stop(srv->ev);
-}
-
 void
 smtp_session_reset_tx(struct smtp_session *s)
 {
@@ -164,14 +154,7 @@ smtp_session_free(struct smtp_session *s)
 	smtp_parser_deinit(&s->parser);
 	arena_free(&s->tx_arena);
 	arena_free(&s->arena);
-	if (s->prev != NULL)
-		s->prev->next = s->next;
-	else
-		s->srv->session_list = s->next;
-	if (s->next != NULL)
-		s->next->prev = s->prev;
-	if (--s->srv->sessions == 0 && s->srv->shutting_down)
-		smtp_server_idle(s->srv);
+	sessions_remove(&s->srv->sessions, &s->link);
 	free(s);
 }
 
@@ -219,7 +202,7 @@ smtp_session_resume(struct smtp_session *s)
 		return;
 	if (s->mode == SMTP_MODE_BUSY)
 		s->mode = SMTP_MODE_CMD;
-	if (s->srv->shutting_down) {
+	if (s->srv->sessions.shutting_down) {
 		/* the job's reply is queued: now say goodbye */
 		smtp_reply_close(s, 421, "4.3.2", "Server shutting down");
 		return;
@@ -276,18 +259,13 @@ smtp_server_accept(struct listener *l, int fd, const struct sockaddr *peer,
 	(void)l;
 	s->srv = srv;
 	s->la = la;
-	s->id = ++srv->next_session;
+	s->id = sessions_add(&srv->sessions, &s->link, &s->c);
 	s->state = SMTP_ST_INIT;
 	s->mode = SMTP_MODE_GREET_WAIT;
 	s->arena = arena_new("smtp session", 512);
 	s->tx_arena = arena_new("smtp tx", 2048);
 	smtp_parser_init(&s->parser, SMTP_CMD_LINE_MAX, SMTP_AUTH_LINE_MAX);
 	listener_format_ip(peer, s->peer_ip, sizeof(s->peer_ip));
-	srv->sessions++;
-	s->next = srv->session_list;
-	if (s->next != NULL)
-		s->next->prev = s;
-	srv->session_list = s;
 	s->c = conn_new(srv->ev, fd, peer, peerlen, tls, SMTP_IN_BUF_MAX,
 			smtp_session_on_conn, s);
 	s->c->id = s->id;
@@ -305,36 +283,34 @@ smtp_server_accept(struct listener *l, int fd, const struct sockaddr *peer,
 		smtp_session_greet(s);
 }
 
+/* Shutdown: goodbye to one session. */
+static void
+smtp_session_bye(struct sessions_link *l)
+{
+	struct smtp_session *s = SESSIONS_OF(l, struct smtp_session, link);
+
+	if (s->pending || s->c == NULL)
+		return; /* smtp_session_resume() closes it */
+	if (s->timer != 0) {
+		ev_del_timer(s->srv->ev, s->timer);
+		s->timer = 0;
+	}
+	/* RFC 5321 3.8: 421 may be sent at any time before closing */
+	smtp_reply_close(s, 421, "4.3.2", "Server shutting down");
+}
+
 void
 smtp_server_shutdown(struct smtp_server *srv)
 {
-	struct smtp_session *s;
+	static const struct sessions_service svc = {smtp_session_bye, NULL};
 
-	srv->shutting_down = true;
-	if (srv->sessions == 0) {
-		smtp_server_idle(srv);
-		return;
-	}
-	for (s = srv->session_list; s != NULL; s = s->next) {
-		if (s->pending || s->c == NULL)
-			continue; /* smtp_session_resume() closes it */
-		if (s->timer != 0) {
-			ev_del_timer(srv->ev, s->timer);
-			s->timer = 0;
-		}
-		/* RFC 5321 3.8: 421 may be sent at any time before closing */
-		smtp_reply_close(s, 421, "4.3.2", "Server shutting down");
-	}
+	sessions_shutdown(&srv->sessions, srv->ev, &svc);
 }
 
 void
 smtp_server_abort(struct smtp_server *srv)
 {
-	struct smtp_session *s;
-
-	for (s = srv->session_list; s != NULL; s = s->next)
-		if (s->c != NULL)
-			conn_close(s->c);
+	sessions_abort(&srv->sessions);
 }
 
 /* ---- input ---- */

@@ -7,6 +7,7 @@
 #include <stdint.h>
 
 #include "arena.h"
+#include "auth/auth_sasl.h"
 #include "buf.h"
 #include "config.h"
 #include "smtp/smtp_data.h"
@@ -77,7 +78,7 @@ struct smtp_tx {
 
 struct smtp_session {
 	struct smtp_server *srv;
-	struct smtp_session *prev, *next; /* srv->session_list */
+	struct sessions_link link; /* in srv->sessions */
 	struct smtp_listen_arg *la;
 	struct conn *c;
 	uint64_t id;
@@ -96,10 +97,7 @@ struct smtp_session {
 	int64_t auth_account;
 	unsigned errors;
 	unsigned auth_failures;
-	/* AUTH exchange in progress */
-	int auth_mech; /* 1 PLAIN, 2 LOGIN */
-	int auth_step;
-	char *auth_login_user;
+	struct auth_sasl sasl; /* AUTH exchange in progress */
 	uint64_t timer; /* greeting delay or failure delay */
 	bool pending;	/* a store/pool job holds a pointer to us */
 	bool gone;	/* conn freed while pending: free on completion */

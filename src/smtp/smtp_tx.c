@@ -18,17 +18,16 @@
 #include "mime/mime_summary.h"
 #include "queue/queue.h"
 #include "smtp/smtp_notify.h"
+#include "smtp/smtp_submit.h"
 #include "store/store.h"
 #include "tls.h"
 #include "xalloc.h"
 
-/* Everything store_deliver() needs, kept alive until it calls back. */
+/* What the submission needs, kept alive until it calls back. */
 struct smtp_tx_job {
 	struct smtp_session *s;
-	struct store_delivery d;
-	struct mime_msg_info info;
-	int64_t *accounts;
-	struct store_remote_rcpt *remote;
+	struct smtp_submit sub;
+	struct smtp_submit_rcpt *rcpts;
 	uint64_t size;
 	char id[17];
 };
@@ -258,7 +257,8 @@ smtp_tx_body(struct smtp_session *s, const uint8_t *p, size_t n)
 }
 
 static void
-smtp_tx_delivered(void *arg, int ok, const char *error)
+smtp_tx_delivered(void *arg, int ok, const char *error, size_t n_local,
+		  size_t n_remote)
 {
 	struct smtp_tx_job *j = arg;
 	struct smtp_session *s = j->s;
@@ -266,17 +266,15 @@ smtp_tx_delivered(void *arg, int ok, const char *error)
 	if (ok)
 		log_info("%016llx smtp accepted id=%s from=<%s> rcpts=%u "
 			 "size=%llu",
-			 (unsigned long long)s->id, j->id, j->d.sender,
+			 (unsigned long long)s->id, j->id, j->sub.sender,
 			 s->tx != NULL ? s->tx->n_rcpts : 0,
 			 (unsigned long long)j->size);
 	else
 		log_error("%016llx smtp delivery failed id=%s error=\"%s\"",
 			  (unsigned long long)s->id, j->id, error);
-	if (ok && j->d.n_remote > 0 && s->srv->queue != NULL)
-		queue_runner_kick(s->srv->queue);
-	mime_msg_info_clear(&j->info);
-	free(j->accounts);
-	free(j->remote);
+	(void)n_local;
+	(void)n_remote;
+	free(j->rcpts);
 	/* The session may be gone (s->c NULL) but tx is intact until
 	   smtp_session_job_done(): the sender gets its DSN either way. */
 	if (ok)
@@ -305,8 +303,9 @@ smtp_tx_finish(struct smtp_session *s, bool bare)
 {
 	struct smtp_tx *tx = s->tx;
 	struct smtp_tx_job *j;
+	struct mime_msg_info info;
 	struct smtp_rcpt *rc;
-	size_t na = 0, nr = 0;
+	size_t n = 0;
 
 	s->mode = SMTP_MODE_CMD;
 	if (bare) {
@@ -352,34 +351,28 @@ smtp_tx_finish(struct smtp_session *s, bool bare)
 	j = xzalloc(sizeof(*j));
 	j->s = s;
 	memcpy(j->id, tx->id, sizeof(j->id));
-	if (mime_summary_finish(tx->mime, &j->info) < 0)
-		memset(&j->info, 0, sizeof(j->info));
-	j->accounts = xcalloc(tx->n_local + 1, sizeof(*j->accounts));
-	j->remote = xcalloc(tx->n_remote + 1, sizeof(*j->remote));
+	if (mime_summary_finish(tx->mime, &info) < 0)
+		memset(&info, 0, sizeof(info));
+	j->rcpts = xcalloc(tx->n_local + tx->n_remote + 1, sizeof(*j->rcpts));
 	for (rc = tx->rcpts; rc != NULL; rc = rc->next) {
-		if (rc->account_id > 0) {
-			j->accounts[na++] = rc->account_id;
-		} else {
-			j->remote[nr].address = rc->remote;
-			j->remote[nr].orcpt = rc->orcpt;
-			j->remote[nr].notify = rc->notify;
-			nr++;
-		}
+		j->rcpts[n].account_id = rc->account_id;
+		j->rcpts[n].remote = rc->remote;
+		j->rcpts[n].orcpt = rc->orcpt;
+		j->rcpts[n].notify = rc->notify;
+		n++;
 	}
 	j->size = store_blob_size(tx->blob);
-	j->d.sender = tx->mail.path.is_null ? "" : tx->mail.path.addr;
-	j->d.blob = tx->blob;
-	tx->blob = NULL; /* the store owns it now */
-	j->d.internaldate = time(NULL);
-	store_delivery_summary(&j->d, &j->info);
-	j->d.accounts = j->accounts;
-	j->d.n_accounts = na;
-	j->d.remote = j->remote;
-	j->d.n_remote = nr;
-	j->d.dsn_envid = tx->mail.envid;
-	j->d.dsn_ret = tx->mail.ret;
+	j->sub.sender = tx->mail.path.is_null ? "" : tx->mail.path.addr;
+	j->sub.rcpts = j->rcpts;
+	j->sub.n_rcpts = n;
+	j->sub.dsn_envid = tx->mail.envid;
+	j->sub.dsn_ret = tx->mail.ret;
+	j->sub.queue = s->srv->queue;
 	smtp_session_busy(s);
-	store_deliver(s->srv->store, &j->d, smtp_tx_delivered, j);
+	/* the store owns the blob from here on */
+	smtp_submit_blob(s->srv->store, &j->sub, tx->blob, &info,
+			 smtp_tx_delivered, j);
+	tx->blob = NULL;
 }
 
 void

@@ -312,6 +312,18 @@ static const char store_schema_v4[] =
     "  ON CONFLICT DO UPDATE SET modseq = excluded.modseq;"
     " END;";
 
+/* Version 5: JMAP objects that are not mail (RFC 8621 6-7): Identities
+   (type 4) and EmailSubmissions (type 5) of an account, their
+   properties as a JSON object (store_jmap.h), logged in jmap_changes
+   like the mail types. */
+static const char store_schema_v5[] =
+    "CREATE TABLE jmap_objects("
+    " id INTEGER PRIMARY KEY,"
+    " account_id INTEGER NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,"
+    " type INTEGER NOT NULL,"
+    " props TEXT NOT NULL);"
+    "CREATE INDEX jmap_objects_account ON jmap_objects(account_id, type);";
+
 /* store_migrations[n] takes the schema from version n to n + 1.  Add new
    versions at the end; never edit a released step. */
 static const char *const store_migrations[] = {
@@ -319,6 +331,7 @@ static const char *const store_migrations[] = {
     store_schema_v2,
     store_schema_v3,
     store_schema_v4,
+    store_schema_v5,
 };
 #define STORE_SCHEMA_VERSION                                                   \
 	((int)(sizeof(store_migrations) / sizeof(store_migrations[0])))

@@ -309,6 +309,25 @@ int store_queue_record(struct store *s, int64_t id, int64_t now,
 		       int64_t next_attempt,
 		       const struct store_queue_outcome *o, size_t n,
 		       const char **error_r);
+/* One attempt for store_queue_record_batch. */
+struct store_queue_attempt {
+	int64_t id, now, next_attempt;
+	const struct store_queue_outcome *o; /* n of them, borrowed */
+	size_t n;
+	/* Hint: every recipient left pending gets a final state here, so
+	   the entry will be deleted (decides whether the commit waits for
+	   the disk; a wrong hint costs time, never safety). */
+	bool final;
+	int kept; /* set: 1 still queued, 0 deleted or gone already */
+	int64_t message_id; /* set: its message when this deleted it, else 0 */
+};
+/* Record the n attempts a[0..n) as store_queue_record does, in one
+   transaction: synced when an entry is deleted (then its message file
+   is removed once, after the commit); else not waiting for the disk,
+   which the at-least-once rule allows (see store_queue.c).  Returns 0
+   (each a[i].kept set) or -1 (*error_r; nothing recorded). */
+int store_queue_record_batch(struct store *s, struct store_queue_attempt *a,
+			     size_t n, const char **error_r);
 
 /* Every entry with every recipient, in id order (`buzon queue list`).
    fn's argument is valid during the call.  Returns 0 or -1. */

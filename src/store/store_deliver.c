@@ -267,7 +267,9 @@ store_deliver_notify(struct store *s, struct store_job **jobs, size_t n)
 	size_t i, j, k = 0;
 
 	for (i = 0; i < n; i++) {
-		if (jobs[i]->ok && s->notify != NULL) {
+		/* A queue-only delivery has no mailbox (and a NULL list). */
+		if (jobs[i]->ok && s->notify != NULL &&
+		    jobs[i]->n_mbox_ids > 0) {
 			ids = xrealloc(ids, (k + jobs[i]->n_mbox_ids + 1) *
 						sizeof(*ids));
 			memcpy(ids + k, jobs[i]->mbox_ids,

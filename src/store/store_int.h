@@ -168,7 +168,7 @@ int store_blob_finish(struct store_job *job);
    next call. */
 void store_blob_gc(struct store *s);
 /* Remove temp files left by a crash: those no live process holds
-   locked (store_blob_new() locks each).  Called when the server starts. */
+   locked (each is locked when created).  Called when the server starts. */
 void store_blob_sweep_tmp(struct store *s);
 
 /* Accounts (store_account.c). */

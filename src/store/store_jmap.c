@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "store/store_int.h"
 #include "xalloc.h"
@@ -861,4 +862,112 @@ fail:
 	store_jmap_copies_free(c, n);
 	free(ids);
 	return -1;
+}
+
+/* ---- blobs and lookups ---- */
+
+static const char sql_blob_of[] =
+    "SELECT m.blob FROM messages m WHERE m.id = ?2 AND EXISTS(SELECT 1"
+    " FROM mailbox_messages mm JOIN mailboxes b ON b.id = mm.mailbox_id"
+    " WHERE mm.message_id = m.id AND b.account_id = ?1)";
+static const char sql_email_at[] =
+    "SELECT message_id FROM mailbox_messages WHERE mailbox_id = ?1 AND"
+    " uid = ?2";
+static const char sql_mbox_name[] =
+    "SELECT name FROM mailboxes WHERE id = ?2 AND account_id = ?1";
+
+/* One text column of the first row of sql with ?1 ?2 bound. */
+static int
+store_jmap_text2(struct store *s, const char *sql, int64_t a, int64_t b,
+		 char **v_r, const char **error_r)
+{
+	struct store_db *db = store_db_acquire(s, error_r);
+	sqlite3_stmt *st;
+	int rc;
+
+	*v_r = NULL;
+	if (db == NULL)
+		return -1;
+	if ((st = store_db_stmt(db, sql)) == NULL) {
+		store_err_db(error_r, db, "jmap lookup");
+		store_db_release(s, db);
+		return -1;
+	}
+	sqlite3_bind_int64(st, 1, a);
+	sqlite3_bind_int64(st, 2, b);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		*v_r = store_jmap_strdup(st, 0);
+	sqlite3_reset(st);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+		store_err_db(error_r, db, "jmap lookup");
+		store_db_release(s, db);
+		return -1;
+	}
+	store_db_release(s, db);
+	return *v_r != NULL;
+}
+
+int
+store_jmap_blob_path(struct store *s, int64_t account_id, const char *blob_id,
+		     char **path_r, const char **error_r)
+{
+	const char *p;
+	char *rel;
+	int64_t id = 0;
+	int rc;
+
+	*path_r = NULL;
+	if (blob_id[0] == 'U') {
+		for (p = blob_id + 1; *p != '\0'; p++)
+			if (strchr("0123456789abcdef", *p) == NULL)
+				return 0;
+		if (p - blob_id != 33)
+			return 0;
+		*path_r = xasprintf("%s/uploads/%lld-%s", s->data_dir,
+				    (long long)account_id, blob_id);
+		if (access(*path_r, R_OK) == 0)
+			return 1;
+		free(*path_r);
+		*path_r = NULL;
+		return 0;
+	}
+	if (blob_id[0] != 'G' || blob_id[1] < '1' || blob_id[1] > '9')
+		return 0;
+	for (p = blob_id + 1; *p != '\0'; p++) {
+		if (*p < '0' || *p > '9' || id > (INT64_MAX - 9) / 10)
+			return 0;
+		id = id * 10 + (*p - '0');
+	}
+	rc = store_jmap_text2(s, sql_blob_of, account_id, id, &rel, error_r);
+	if (rc == 1) {
+		*path_r = xasprintf("%s/%s", s->blob_dir, rel);
+		free(rel);
+	}
+	return rc;
+}
+
+int
+store_jmap_email_at(struct store *s, int64_t mailbox_id, uint32_t uid,
+		    int64_t *id_r, const char **error_r)
+{
+	struct store_db *db = store_db_acquire(s, error_r);
+	int64_t args[2] = {mailbox_id, (int64_t)uid};
+	int rc;
+
+	if (db == NULL)
+		return -1;
+	rc = store_db_ints(db, sql_email_at, args, 2, id_r, 1);
+	if (rc < 0)
+		store_err_db(error_r, db, "jmap email at");
+	store_db_release(s, db);
+	return rc;
+}
+
+int
+store_jmap_mbox_name(struct store *s, int64_t account_id, int64_t id,
+		     char **name_r, const char **error_r)
+{
+	return store_jmap_text2(s, sql_mbox_name, account_id, id, name_r,
+				error_r);
 }

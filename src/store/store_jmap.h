@@ -57,6 +57,8 @@ enum store_jmap_type {
 	STORE_JMAP_MAILBOX = 1,
 	STORE_JMAP_EMAIL = 2,
 	STORE_JMAP_THREAD = 3,
+	STORE_JMAP_IDENTITY = 4,   /* store_jmap_objs */
+	STORE_JMAP_SUBMISSION = 5, /* store_jmap_objs */
 };
 
 /* The account's current state (jmap_modseq).  Returns 1, 0 no such
@@ -155,6 +157,26 @@ int store_jmap_emails(struct store *s, int64_t account_id, const int64_t *ids,
 		      uint64_t *state_r, const char **error_r);
 void store_jmap_emails_free(struct store_jmap_email *list, size_t n);
 
+/* ---- blobs ---- */
+
+/* The file holding blob blob_id of account_id (the web layer's ids):
+   "G<email id>" is the message file of an Email of the account,
+   "U<32 hex digits>" an upload of the account (data_dir/uploads/
+   "<account>-U<hex>", as src/web/jmap_http.c stores them).  Returns 1
+   with *path_r (malloc'd), 0 when the account has no such blob, -1
+   error. */
+int store_jmap_blob_path(struct store *s, int64_t account_id,
+			 const char *blob_id, char **path_r,
+			 const char **error_r);
+/* The Email the copy uid of mailbox_id is (the account's mailbox).
+   Returns 1 with *id_r, 0 none, -1 error. */
+int store_jmap_email_at(struct store *s, int64_t mailbox_id, uint32_t uid,
+			int64_t *id_r, const char **error_r);
+/* The name of mailbox id of account_id into *name_r (malloc'd).
+   Returns 1, 0 no such mailbox of the account, -1 error. */
+int store_jmap_mbox_name(struct store *s, int64_t account_id, int64_t id,
+			 char **name_r, const char **error_r);
+
 /* ---- writing ---- */
 
 /* An Email/set update (RFC 8621 4.6).  With set_keywords the copies'
@@ -181,5 +203,28 @@ int store_jmap_email_update(struct store *s, int64_t account_id, int64_t id,
    error. */
 int store_jmap_email_destroy(struct store *s, int64_t account_id, int64_t id,
 			     const char **error_r);
+
+/* ---- objects that are not mail (RFC 8621 6-7) ----
+   Identities and EmailSubmissions: an id (a row id of their own) and
+   the object's properties as a JSON text, which the JMAP layer owns;
+   every write is logged in the change log under its type. */
+
+struct store_jmap_obj {
+	int64_t id;
+	char *props; /* JSON object text, malloc'd */
+};
+/* Every object of type of the account, in id order: *list_r (malloc'd,
+   free with store_jmap_objs_free) of *n_r.  Returns 0 or -1. */
+int store_jmap_objs(struct store *s, int64_t account_id,
+		    enum store_jmap_type type, struct store_jmap_obj **list_r,
+		    size_t *n_r, const char **error_r);
+void store_jmap_objs_free(struct store_jmap_obj *list, size_t n);
+/* id 0: create an object with props (its id in *id_r); else replace
+   the props of object id, or destroy it when props is NULL.  The
+   change is logged (account state moves) in the same transaction.
+   Returns 1 done, 0 no such object, -1 error. */
+int store_jmap_obj_put(struct store *s, int64_t account_id,
+		       enum store_jmap_type type, int64_t id,
+		       const char *props, int64_t *id_r, const char **error_r);
 
 #endif

@@ -2,9 +2,12 @@
    listing and administration. */
 /* SPDX-License-Identifier: MIT */
 #include "store/store_int.h"
+#include <pthread.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include "xalloc.h"
 
 static const char sql_due[] =
@@ -39,6 +42,72 @@ static const char sql_entry_update[] =
 static const char sql_pending_count[] =
     "SELECT count(*) FROM queue_rcpt WHERE queue_id = ?1 AND state IN (0, 3)";
 static const char sql_delete[] = "DELETE FROM queue WHERE id = ?1";
+static const char sql_delete_ret[] =
+    "DELETE FROM queue WHERE id = ?1 RETURNING message_id";
+static const char sql_unref_blob[] =
+    "SELECT blob FROM messages WHERE id = ?1 AND refcount <= 0";
+static const char sql_unref_row[] =
+    "DELETE FROM messages WHERE id = ?1 AND refcount <= 0";
+static const char sql_sync_normal[] = "PRAGMA synchronous=NORMAL";
+static const char sql_sync_full[] = "PRAGMA synchronous=FULL";
+
+/* The queue's own write transactions (taking entries, recording
+   attempts) run one at a time: two of them meeting on SQLite's write
+   lock would wait in its busy handler, which sleeps in steps of
+   milliseconds.  The intake's committer is a separate writer; fewer and
+   shorter queue transactions are what leaves it the lock. */
+static pthread_mutex_t store_queue_mu = PTHREAD_MUTEX_INITIALIZER;
+
+/* Acquire a connection and BEGIN IMMEDIATE, under store_queue_mu.  With
+   sync false the commit does not wait for the disk (WAL with
+   synchronous=NORMAL: the transaction survives a crash of the process,
+   and is made durable by the next synced commit of any connection, but
+   a power loss or OS crash may undo it).  The setting must be made
+   outside a transaction (it is read at BEGIN).  NULL on error. */
+static struct store_db *
+store_queue_tx(struct store *s, bool sync, const char **error_r)
+{
+	struct store_db *db;
+
+	pthread_mutex_lock(&store_queue_mu);
+	if ((db = store_db_acquire(s, error_r)) == NULL) {
+		pthread_mutex_unlock(&store_queue_mu);
+		return NULL;
+	}
+	if ((!sync && store_db_exec(db, sql_sync_normal) < 0) ||
+	    store_db_begin(db) < 0) {
+		store_err_db(error_r, db, "queue");
+		(void)store_db_exec(db, sql_sync_full);
+		store_db_release(s, db);
+		pthread_mutex_unlock(&store_queue_mu);
+		return NULL;
+	}
+	return db;
+}
+
+/* End what store_queue_tx() began: commit (commit true) or roll back,
+   restore synchronous=FULL (the pooled connection is shared) and
+   release.  Returns 0, or -1 if the commit failed (rolled back,
+   *error_r set). */
+static int
+store_queue_tx_end(struct store *s, struct store_db *db, bool commit,
+		   const char **error_r)
+{
+	int rc = 0;
+
+	if (commit && store_db_commit(db) < 0) {
+		store_err_db(error_r, db, "queue commit");
+		rc = -1;
+	}
+	store_db_rollback(db); /* no-op after a commit */
+	/* a connection left unsynced must not go back to the pool */
+	if (store_db_exec(db, sql_sync_full) < 0)
+		store_db_close(db);
+	else
+		store_db_release(s, db);
+	pthread_mutex_unlock(&store_queue_mu);
+	return rc;
+}
 static const char sql_flush_one[] =
     "UPDATE queue SET next_attempt = 0 WHERE id = ?1";
 static const char sql_flush_all[] = "UPDATE queue SET next_attempt = 0";
@@ -154,8 +223,11 @@ store_queue_take(struct store *s, int64_t now, size_t max,
 		return -1;
 	/* A plain read first: the runner polls, and most polls find
 	   nothing, so they never take the write lock. */
-	if ((st = store_db_stmt(db, sql_due)) == NULL)
-		goto db_fail;
+	if ((st = store_db_stmt(db, sql_due)) == NULL) {
+		store_err_db(error_r, db, "queue");
+		store_db_release(s, db);
+		return -1;
+	}
 	sqlite3_bind_int64(st, 1, now);
 	sqlite3_bind_int64(st, 2, (int64_t)max);
 	ids = xmalloc((max > 0 ? max : 1) * sizeof(*ids));
@@ -163,11 +235,23 @@ store_queue_take(struct store *s, int64_t now, size_t max,
 		ids[n++] = sqlite3_column_int64(st, 0);
 	sqlite3_reset(st);
 	if (rc != SQLITE_DONE && rc != SQLITE_ROW)
-		goto db_fail;
-	if (n == 0)
-		goto out;
-	if (store_db_begin(db) < 0)
-		goto db_fail;
+		store_err_db(error_r, db, "queue");
+	store_db_release(s, db);
+	if (rc != SQLITE_DONE && rc != SQLITE_ROW) {
+		free(ids);
+		return -1;
+	}
+	if (n == 0) {
+		free(ids);
+		return 0;
+	}
+	/* The in-flight marks need no fsync: the server clears them all
+	   when it starts (store_queue_unlock_all), so a mark lost in a
+	   crash and one that survives it come to the same. */
+	if ((db = store_queue_tx(s, false, error_r)) == NULL) {
+		free(ids);
+		return -1;
+	}
 	es = xzalloc(n * sizeof(*es));
 	for (i = 0; i < n; i++) {
 		if ((st = store_db_stmt(db, sql_lock)) == NULL)
@@ -192,11 +276,11 @@ store_queue_take(struct store *s, int64_t now, size_t max,
 		if (store_queue_rcpts(db, sql_rcpts_pending, &es[k++]) < 0)
 			goto db_fail;
 	}
-	if (store_db_commit(db) < 0)
-		goto db_fail;
-out:
 	free(ids);
-	store_db_release(s, db);
+	if (store_queue_tx_end(s, db, true, error_r) < 0) {
+		store_queue_entries_free(&es, n);
+		return -1;
+	}
 	if (k == 0)
 		store_queue_entries_free(&es, n);
 	*entries_r = es;
@@ -204,8 +288,7 @@ out:
 	return (int)k;
 db_fail:
 	store_err_db(error_r, db, "queue");
-	store_db_rollback(db);
-	store_db_release(s, db);
+	(void)store_queue_tx_end(s, db, false, error_r);
 	free(ids);
 	store_queue_entries_free(&es, n);
 	return -1;
@@ -279,75 +362,204 @@ store_queue_delete(struct store *s, int64_t id, const char **error_r)
 	return store_queue_exec(s, sql_delete, id, true, 0, false, error_r);
 }
 
+/* Record attempt a inside the caller's transaction; sets a->kept.
+   Returns 0, or -1 on a database error. */
+static int
+store_queue_record_one(struct store_db *db, struct store_queue_attempt *a)
+{
+	sqlite3_stmt *st;
+	int64_t pending;
+	size_t i;
+	int rc;
+
+	for (i = 0; i < a->n; i++) {
+		if ((st = store_db_stmt(db, sql_rcpt_update)) == NULL)
+			return -1;
+		sqlite3_bind_int64(st, 1, a->id);
+		store_db_bind_text(st, 2, a->o[i].address);
+		sqlite3_bind_int(st, 3, (int)a->o[i].state);
+		sqlite3_bind_int64(st, 4, a->now);
+		store_db_bind_text(st, 5, a->o[i].reply);
+		store_db_bind_text(st, 6, a->o[i].mta);
+		rc = sqlite3_step(st);
+		sqlite3_reset(st);
+		if (rc != SQLITE_DONE)
+			return -1;
+	}
+	if ((st = store_db_stmt(db, sql_entry_update)) == NULL)
+		return -1;
+	sqlite3_bind_int64(st, 1, a->id);
+	sqlite3_bind_int64(st, 2, a->now);
+	sqlite3_bind_int64(st, 3, a->next_attempt);
+	rc = sqlite3_step(st);
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE)
+		return -1;
+	a->kept = 0;
+	a->message_id = 0;
+	if (sqlite3_changes(db->db) == 0)
+		return 0; /* deleted by `buzon queue delete` meanwhile */
+	if (store_db_ints(db, sql_pending_count, &a->id, 1, &pending, 1) != 1)
+		return -1;
+	if (pending > 0) {
+		a->kept = 1;
+		return 0;
+	}
+	return store_db_ints(db, sql_delete_ret, &a->id, 1, &a->message_id,
+			     1) < 0
+		   ? -1
+		   : 0;
+}
+
+/* The messages the deleted entries of a[0..n) held that nothing holds
+   now: their ids and blob names (relative) into *ids_r, *blobs_r (malloc'd,
+   n entries at most).  Returns the count or -1. */
+static int
+store_queue_unref(struct store_db *db, const struct store_queue_attempt *a,
+		  size_t n, int64_t **ids_r, char ***blobs_r)
+{
+	sqlite3_stmt *st;
+	size_t i, k = 0;
+	int rc;
+
+	*ids_r = xmalloc((n > 0 ? n : 1) * sizeof(**ids_r));
+	*blobs_r = xmalloc((n > 0 ? n : 1) * sizeof(**blobs_r));
+	for (i = 0; i < n; i++) {
+		if (a[i].kept != 0 || a[i].message_id == 0)
+			continue;
+		if ((st = store_db_stmt(db, sql_unref_blob)) == NULL)
+			return -1;
+		sqlite3_bind_int64(st, 1, a[i].message_id);
+		rc = sqlite3_step(st);
+		if (rc == SQLITE_ROW) {
+			(*ids_r)[k] = a[i].message_id;
+			(*blobs_r)[k++] = store_queue_col(st, 0);
+		}
+		sqlite3_reset(st);
+		if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+			return -1;
+	}
+	return (int)k;
+}
+
+/* Remove the files of the k unreferenced messages, then their rows (the
+   order of store_blob_gc: a row without its file is never read, and a
+   crash between the steps leaves rows the next gc finds again).  Called
+   after the synced commit that released them. */
+static void
+store_queue_drop(struct store *s, const int64_t *ids, char **blobs, size_t k)
+{
+	char path[PATH_MAX];
+	struct store_db *db;
+	const char *error;
+	size_t i;
+
+	for (i = 0; i < k; i++) {
+		if (blobs[i] == NULL)
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", s->blob_dir, blobs[i]);
+		(void)unlink(path);
+	}
+	/* losing this in a crash only leaves rows for the next gc */
+	if (k == 0 || (db = store_queue_tx(s, false, &error)) == NULL)
+		return;
+	for (i = 0; i < k; i++)
+		if (store_db_ints(db, sql_unref_row, &ids[i], 1, NULL, 0) < 0)
+			break;
+	(void)store_queue_tx_end(s, db, i == k, &error);
+}
+
+/* One transaction for attempts a[0..n), synced or not; *deleted_r tells
+   whether an entry left the queue.  0 or -1. */
+static int
+store_queue_record_tx(struct store *s, struct store_queue_attempt *a,
+		      size_t n, bool sync, const char **error_r)
+{
+	struct store_db *db = store_queue_tx(s, sync, error_r);
+	int64_t *ids = NULL;
+	char **blobs = NULL;
+	bool deleted = false;
+	size_t i;
+	int k = 0;
+
+	if (db == NULL)
+		return -1;
+	for (i = 0; i < n; i++) {
+		if (store_queue_record_one(db, &a[i]) < 0)
+			goto fail;
+		deleted = deleted || a[i].message_id != 0;
+	}
+	if (!sync && deleted) {
+		/* the callers' hint was wrong: do it again, synced */
+		(void)store_queue_tx_end(s, db, false, error_r);
+		return store_queue_record_tx(s, a, n, true, error_r);
+	}
+	if (deleted && (k = store_queue_unref(db, a, n, &ids, &blobs)) < 0)
+		goto fail;
+	if (store_queue_tx_end(s, db, true, error_r) < 0)
+		k = -1;
+	else if (k > 0)
+		store_queue_drop(s, ids, blobs, (size_t)k);
+	for (i = 0; k > 0 && i < (size_t)k; i++)
+		free(blobs[i]);
+	free(blobs);
+	free(ids);
+	return k < 0 ? -1 : 0;
+fail:
+	store_err_db(error_r, db, "queue record");
+	(void)store_queue_tx_end(s, db, false, error_r);
+	free(blobs);
+	free(ids);
+	return -1;
+}
+
+/* Durability of a record (issue 5: "after a crash a message may be sent
+   twice to one recipient but is never lost").  The entry, its
+   recipients and its message file were made durable by the intake's
+   synced commit before the 250 reply; a record only moves them forward
+   (delivered, failed, delayed marks, attempt counts, next attempt).  If
+   a record is lost in a crash, the entry comes back as it was before
+   the attempt and its recipients are tried again: a second copy, never
+   none.  DSNs are stored (synced, store_deliver) before the record that
+   marks their recipients, so a lost record means a second DSN, never a
+   missing one.  A batch that only defers therefore commits without
+   waiting for the disk (the next synced commit of any connection, e.g.
+   the intake's, makes it durable: the WAL is synced as a whole).
+   Deleting an entry is different: the message file is unlinked right
+   after the commit, and an undone deletion with its file gone would
+   lose the message.  So a batch that deletes an entry commits synced,
+   and only then is the file removed. */
+int
+store_queue_record_batch(struct store *s, struct store_queue_attempt *a,
+			 size_t n, const char **error_r)
+{
+	bool sync = false;
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		sync = sync || a[i].final;
+	/* the files of the deleted entries go once per batch, after the
+	   commit (store_queue_drop) */
+	return store_queue_record_tx(s, a, n, sync, error_r);
+}
+
 int
 store_queue_record(struct store *s, int64_t id, int64_t now,
 		   int64_t next_attempt, const struct store_queue_outcome *o,
 		   size_t n, const char **error_r)
 {
-	struct store_db *db = store_db_acquire_tx(s, true, error_r);
-	sqlite3_stmt *st;
-	int64_t pending;
-	size_t i;
-	int rc, kept = 1;
+	struct store_queue_attempt a;
 
-	if (db == NULL)
+	memset(&a, 0, sizeof(a));
+	a.id = id;
+	a.now = now;
+	a.next_attempt = next_attempt;
+	a.o = o;
+	a.n = n;
+	a.final = true;
+	if (store_queue_record_batch(s, &a, 1, error_r) < 0)
 		return -1;
-	for (i = 0; i < n; i++) {
-		if ((st = store_db_stmt(db, sql_rcpt_update)) == NULL)
-			goto fail;
-		sqlite3_bind_int64(st, 1, id);
-		store_db_bind_text(st, 2, o[i].address);
-		sqlite3_bind_int(st, 3, (int)o[i].state);
-		sqlite3_bind_int64(st, 4, now);
-		store_db_bind_text(st, 5, o[i].reply);
-		store_db_bind_text(st, 6, o[i].mta);
-		rc = sqlite3_step(st);
-		sqlite3_reset(st);
-		if (rc != SQLITE_DONE)
-			goto fail;
-	}
-	if ((st = store_db_stmt(db, sql_entry_update)) == NULL)
-		goto fail;
-	sqlite3_bind_int64(st, 1, id);
-	sqlite3_bind_int64(st, 2, now);
-	sqlite3_bind_int64(st, 3, next_attempt);
-	rc = sqlite3_step(st);
-	sqlite3_reset(st);
-	if (rc != SQLITE_DONE)
-		goto fail;
-	if (sqlite3_changes(db->db) == 0) {
-		kept = 0; /* deleted by `buzon queue delete` meanwhile */
-	} else {
-		if ((st = store_db_stmt(db, sql_pending_count)) == NULL)
-			goto fail;
-		sqlite3_bind_int64(st, 1, id);
-		rc = sqlite3_step(st);
-		pending = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : -1;
-		sqlite3_reset(st);
-		if (pending < 0)
-			goto fail;
-		if (pending == 0) {
-			kept = 0;
-			if ((st = store_db_stmt(db, sql_delete)) == NULL)
-				goto fail;
-			sqlite3_bind_int64(st, 1, id);
-			rc = sqlite3_step(st);
-			sqlite3_reset(st);
-			if (rc != SQLITE_DONE)
-				goto fail;
-		}
-	}
-	if (store_db_commit(db) < 0)
-		goto fail;
-	store_db_release(s, db);
-	if (kept == 0)
-		store_blob_gc(s);
-	return kept;
-fail:
-	store_err_db(error_r, db, "queue record");
-	store_db_rollback(db);
-	store_db_release(s, db);
-	return -1;
+	return a.kept;
 }
 
 int

@@ -10,6 +10,7 @@
 #include "conn.h"
 #include "ev.h"
 #include "log.h"
+#include "web/http_cookie.h"
 #include "web/http_session.h"
 #include "xalloc.h"
 
@@ -120,6 +121,9 @@ http_auth_require(struct http_session *s, void (*cont)(struct http_session *s))
 	}
 	i = http_parse_header_find(req->headers, req->nheaders,
 				   "Authorization", 0);
+	/* the webmail's session cookie (http_cookie.c) */
+	if (i < 0 && http_cookie_auth(s, cont))
+		return;
 	if (i < 0) {
 		http_auth_unauthorized(s, "Authentication required");
 		return;

@@ -20,6 +20,7 @@ http_reply_reason(int status)
 	case 200: return "OK";
 	case 201: return "Created";
 	case 204: return "No Content";
+	case 304: return "Not Modified";
 	case 400: return "Bad Request";
 	case 401: return "Unauthorized";
 	case 403: return "Forbidden";
@@ -55,14 +56,18 @@ http_reply_date(char out[30])
 	/* RFC 9110 5.6.7: IMF-fixdate, always GMT, English names (not the
 	   locale's, so no strftime %a/%b). */
 	gmtime_r(&now, &tm);
-	snprintf(out, 30, "%s, %02d %s %04d %02d:%02d:%02d GMT",
-		 days[tm.tm_wday % 7], tm.tm_mday, months[tm.tm_mon % 12],
-		 tm.tm_year + 1900, tm.tm_hour, tm.tm_min, tm.tm_sec);
+	/* the modulos bound every field, so gcc -O2 sees it fits in 30 */
+	snprintf(out, 30, "%s, %02u %s %04u %02u:%02u:%02u GMT",
+		 days[tm.tm_wday % 7], (unsigned)tm.tm_mday % 100u,
+		 months[tm.tm_mon % 12], (unsigned)(tm.tm_year + 1900) % 10000u,
+		 (unsigned)tm.tm_hour % 100u, (unsigned)tm.tm_min % 100u,
+		 (unsigned)tm.tm_sec % 100u);
 }
 
 /* Status line and the fields every response carries. */
 static void
-http_reply_common(struct http_session *s, int status, bool close)
+http_reply_common(struct http_session *s, int status, bool close,
+		  bool own_cache)
 {
 	char date[30];
 
@@ -73,9 +78,9 @@ http_reply_common(struct http_session *s, int status, bool close)
 		    "Server: buzon\r\n"
 		    "X-Content-Type-Options: nosniff\r\n"
 		    "Referrer-Policy: no-referrer\r\n"
-		    "Cache-Control: no-store\r\n"
-		    "%s%s",
+		    "%s%s%s",
 		    status, http_reply_reason(status), date,
+		    own_cache ? "" : "Cache-Control: no-store\r\n",
 		    /* RFC 6797 7.2: only over TLS */
 		    s->https ? "Strict-Transport-Security: max-age=31536000\r\n"
 			     : "",
@@ -118,14 +123,16 @@ http_reply(struct http_session *s, const struct http_response *r)
 	size_t len = r->len;
 	uint8_t *zbuf = NULL;
 	bool close = r->close || s->body_over || !s->parser.req.keep_alive ||
-		     s->srv->shutting_down || s->parser.status != 0;
+		     s->srv->sessions.shutting_down || s->parser.status != 0;
 
 	if (s->c == NULL || s->mode == HTTP_MODE_CLOSED) {
 		http_session_request_done(s);
 		return;
 	}
 	conn_cork(s->c);
-	http_reply_common(s, r->status, close);
+	http_reply_common(s, r->status, close,
+			  r->headers != NULL &&
+			      strstr(r->headers, "Cache-Control:") != NULL);
 	if (r->headers != NULL)
 		conn_write(s->c, r->headers, strlen(r->headers));
 	if (r->type != NULL) {
@@ -142,9 +149,10 @@ http_reply(struct http_session *s, const struct http_response *r)
 			}
 		}
 	}
-	/* RFC 9110 8.6: no Content-Length in 1xx and 204 responses; HEAD
-	   announces the length GET would send (9.3.2). */
-	if (r->status != 204)
+	/* RFC 9110 8.6: no Content-Length in 1xx and 204 responses (nor in
+	   304: it would have to be the 200's); HEAD announces the length
+	   GET would send (9.3.2). */
+	if (r->status != 204 && r->status != 304)
 		conn_printf(s->c, "Content-Length: %zu\r\n", len);
 	conn_write(s->c, "\r\n", 2);
 	if (!s->is_head && len > 0)
@@ -230,7 +238,7 @@ void
 http_reply_head_only(struct http_session *s, int status, const char *type,
 		     const char *headers)
 {
-	http_reply_common(s, status, false);
+	http_reply_common(s, status, false, false);
 	if (headers != NULL)
 		conn_write(s->c, headers, strlen(headers));
 	conn_printf(s->c, "Content-Type: %s\r\n\r\n", type);

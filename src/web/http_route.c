@@ -5,7 +5,9 @@
 #include <string.h>
 
 #include "limits.h"
+#include "web/http_cookie.h"
 #include "web/http_session.h"
+#include "web/web_assets.h"
 
 #define M_GET 0x1u /* GET and HEAD */
 #define M_POST 0x2u
@@ -17,18 +19,27 @@ struct http_route_def {
 	void (*fn)(struct http_session *s); /* run once authenticated */
 	uint64_t body_max;
 	const char *limit_name; /* JMAP limit reported when it is passed */
+	bool open; /* fn runs without authentication (it checks itself) */
 };
 
 /* The JMAP endpoints (RFC 8620 2: the session resource is at
    /.well-known/jmap, RFC 8620 2.2; the others are what it advertises). */
 static const struct http_route_def http_routes[] = {
-    {"/.well-known/jmap", false, M_GET, jmap_http_session, 0, NULL},
+    {"/.well-known/jmap", false, M_GET, jmap_http_session, 0, NULL, false},
     {"/jmap/api/", false, M_POST, jmap_http_api, JMAP_REQUEST_SIZE_MAX,
-     "maxSizeRequest"},
+     "maxSizeRequest", false},
     {"/jmap/upload/", true, M_POST, jmap_http_upload, JMAP_UPLOAD_SIZE_MAX,
-     "maxSizeUpload"},
-    {"/jmap/download/", true, M_GET, jmap_http_download, 0, NULL},
-    {"/jmap/eventsource/", false, M_GET, jmap_http_events, 0, NULL},
+     "maxSizeUpload", false},
+    {"/jmap/download/", true, M_GET, jmap_http_download, 0, NULL, false},
+    {"/jmap/eventsource/", false, M_GET, jmap_http_events, 0, NULL, false},
+    /* the webmail app (web_assets.c) and its cookie login
+       (http_cookie.c) */
+    {"/", false, M_GET, web_assets_serve, 0, NULL, true},
+    {"/app/", true, M_GET, web_assets_serve, 0, NULL, true},
+    {"/login", false, M_POST, http_cookie_login, HTTP_COOKIE_LOGIN_BODY_MAX,
+     NULL, true},
+    {"/logout", false, M_POST, http_cookie_logout, 0, NULL, true},
+    {"/session", false, M_GET, http_cookie_whoami, 0, NULL, true},
 };
 
 /* Octets a request without a meaningful body may still carry. */
@@ -144,5 +155,8 @@ http_route(struct http_session *s)
 		http_reply_text(s, 405, false, allow, "Method not allowed");
 		return;
 	}
-	http_auth_require(s, r->fn);
+	if (r->open)
+		r->fn(s);
+	else
+		http_auth_require(s, r->fn);
 }

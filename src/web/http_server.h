@@ -10,12 +10,14 @@
 #include <sys/socket.h>
 
 #include "config.h"
+#include "sessions.h"
 
 struct ev;
 struct pool;
 struct store;
 struct listener;
 struct auth_limiter;
+struct queue_runner;
 struct http_session;
 struct http_account_load;
 
@@ -29,16 +31,12 @@ struct http_server {
 	struct store *store;
 	SSL_CTX *tls;
 	struct auth_limiter *limiter;
-	/* Called (loop thread) when shutting down and the last session is
-	   gone; NULL: ev_stop(ev). */
-	void (*on_idle)(void *arg);
-	void *idle_arg;
+	struct queue_runner *queue; /* JMAP EmailSubmission kicks it; or NULL */
+	/* every live session; the owner sets sessions.on_idle and
+	   sessions.idle_arg */
+	struct sessions sessions;
 	/* private */
-	uint64_t next_session;
-	unsigned sessions;
-	struct http_session *session_list; /* every live session */
 	struct http_account_load *loads;   /* JMAP concurrency per account */
-	bool shutting_down;
 };
 
 /* Accept callback for listeners of kind LISTEN_HTTP and LISTEN_HTTPS;

@@ -55,20 +55,8 @@ http_session_free(struct http_session *s)
 	http_auth_forget(s);
 	http_parser_deinit(&s->parser);
 	buf_deinit(&s->body);
-	if (s->prev != NULL)
-		s->prev->next = s->next;
-	else
-		srv->session_list = s->next;
-	if (s->next != NULL)
-		s->next->prev = s->prev;
+	sessions_remove(&srv->sessions, &s->link);
 	free(s);
-	if (--srv->sessions == 0 && srv->shutting_down) {
-		jmap_http_loads_free(srv);
-		if (srv->on_idle != NULL)
-			srv->on_idle(srv->idle_arg);
-		else
-			ev_stop(srv->ev);
-	}
 }
 
 /* conn on_free hook: the connection is being reaped. */
@@ -193,18 +181,13 @@ http_server_accept(struct listener *l, int fd, const struct sockaddr *peer,
 	(void)l;
 	s->srv = srv;
 	s->la = la;
-	s->id = HTTP_ID_BASE | ++srv->next_session;
+	s->id = HTTP_ID_BASE | sessions_add(&srv->sessions, &s->link, &s->c);
 	s->https = tls != NULL;
 	s->mode = tls != NULL ? HTTP_MODE_TLS_WAIT : HTTP_MODE_READ;
 	buf_init(&s->body, 0);
 	http_parser_init(&s->parser, http_session_limits());
 	listener_format_ip(peer, s->peer_ip, sizeof(s->peer_ip));
 	s->loopback = http_is_loopback(s->peer_ip);
-	srv->sessions++;
-	s->next = srv->session_list;
-	if (s->next != NULL)
-		s->next->prev = s;
-	srv->session_list = s;
 	s->c = conn_new(srv->ev, fd, peer, peerlen, tls, HTTP_IN_BUF_MAX,
 			http_session_on_conn, s);
 	s->c->id = s->id;
@@ -215,41 +198,43 @@ http_server_accept(struct listener *l, int fd, const struct sockaddr *peer,
 		 config_listen_name(la->kind));
 }
 
+/* Shutdown: goodbye to one session. */
+static void
+http_session_bye(struct sessions_link *l)
+{
+	struct http_session *s = SESSIONS_OF(l, struct http_session, link);
+
+	if (s->c == NULL || s->pending)
+		return; /* its response says "Connection: close" */
+	if (s->mode == HTTP_MODE_STREAM) {
+		jmap_http_events_end(s);
+		return;
+	}
+	/* idle keep-alive (RFC 9112 9.5: a server may close it at any
+	   time), a handshake, or a request still arriving */
+	http_session_close(s);
+}
+
+/* Shutting down and the last session is gone. */
+static void
+http_server_idle(struct sessions *r)
+{
+	jmap_http_loads_free(SESSIONS_OF(r, struct http_server, sessions));
+}
+
 void
 http_server_shutdown(struct http_server *srv)
 {
-	struct http_session *s;
+	static const struct sessions_service svc = {http_session_bye,
+						     http_server_idle};
 
-	srv->shutting_down = true;
-	if (srv->sessions == 0) {
-		jmap_http_loads_free(srv);
-		if (srv->on_idle != NULL)
-			srv->on_idle(srv->idle_arg);
-		else
-			ev_stop(srv->ev);
-		return;
-	}
-	for (s = srv->session_list; s != NULL; s = s->next) {
-		if (s->c == NULL || s->pending)
-			continue; /* its response says "Connection: close" */
-		if (s->mode == HTTP_MODE_STREAM) {
-			jmap_http_events_end(s);
-			continue;
-		}
-		/* idle keep-alive (RFC 9112 9.5: a server may close it at
-		   any time), a handshake, or a request still arriving */
-		http_session_close(s);
-	}
+	sessions_shutdown(&srv->sessions, srv->ev, &svc);
 }
 
 void
 http_server_abort(struct http_server *srv)
 {
-	struct http_session *s;
-
-	for (s = srv->session_list; s != NULL; s = s->next)
-		if (s->c != NULL)
-			conn_close(s->c);
+	sessions_abort(&srv->sessions);
 }
 
 /* ---- input ---- */
@@ -299,7 +284,7 @@ http_session_process(struct http_session *s)
 		struct http_event ev;
 		int rc;
 
-		if (!s->in_request && s->srv->shutting_down) {
+		if (!s->in_request && s->srv->sessions.shutting_down) {
 			http_session_close(s);
 			return;
 		}

@@ -24,7 +24,7 @@ enum http_mode {
 
 struct http_session {
 	struct http_server *srv;
-	struct http_session *prev, *next; /* srv->session_list */
+	struct sessions_link link; /* in srv->sessions */
 	struct http_listen_arg *la;
 	struct conn *c;
 	uint64_t id;

@@ -11,6 +11,8 @@
 #include <stdint.h>
 
 struct store;
+struct config;
+struct queue_runner;
 
 /* The capabilities buzon implements (RFC 8620 2, RFC 8621 1.3). */
 #define JMAP_CAP_CORE "urn:ietf:params:jmap:core"
@@ -26,6 +28,11 @@ struct jmap_ctx {
 	const char *account;    /* its address (also the JMAP accountId
 				   is derived from account_id: "a<id>") */
 	const char *hostname;   /* config hostname */
+	/* the configuration of the request (local domains, plus-addressing
+	   for EmailSubmission) and the outbound queue (kicked after a
+	   submission queued mail; may be NULL) */
+	const struct config *cfg;
+	struct queue_runner *queue;
 	/* Capabilities the request's "using" named (JMAP_CAP_* bits). */
 	unsigned using;
 	/* Ids created so far in this request (RFC 8620 5.3 "#creation id"

@@ -11,6 +11,7 @@
 
 #include "limits.h"
 #include "web/jmap_mail.h"
+#include "web/jmap_submission.h"
 
 #define JMAP_PROBLEM "urn:ietf:params:jmap:error:"
 
@@ -46,6 +47,9 @@ static const struct jmap_capability jmap_capabilities[] = {
     /* RFC 8621: hidden until every mail method is done (Email bodies,
        Email/set create, Email/import|parse, SearchSnippet/get) */
     {JMAP_CAP_MAIL, JMAP_USING_MAIL, jmap_mail_capability, true},
+    /* RFC 8621 6-7: Identity, EmailSubmission */
+    {JMAP_CAP_SUBMISSION, JMAP_USING_SUBMISSION, jmap_submission_capability,
+     true},
 };
 #define JMAP_NCAPS (sizeof(jmap_capabilities) / sizeof(jmap_capabilities[0]))
 
@@ -62,6 +66,7 @@ const struct jmap_method jmap_core_methods[] = {
 static const struct jmap_method *const jmap_method_tables[] = {
     jmap_core_methods,
     jmap_mail_methods,
+    jmap_submission_methods,
 };
 
 static int
@@ -143,7 +148,8 @@ jmap_session_core(const struct jmap_ctx *ctx)
 		json_object_set_new(caps, jmap_capabilities[i].uri,
 				    jmap_capabilities[i].object());
 		/* RFC 8621 1.3.1: an account capability object too */
-		if (jmap_capabilities[i].bit == JMAP_USING_MAIL)
+		if (jmap_capabilities[i].bit == JMAP_USING_MAIL ||
+		    jmap_capabilities[i].bit == JMAP_USING_SUBMISSION)
 			json_object_set_new(acaps, jmap_capabilities[i].uri,
 					    jmap_capabilities[i].object());
 	}

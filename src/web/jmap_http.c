@@ -20,6 +20,7 @@
 #include "pool.h"
 #include "web/http_session.h"
 #include "web/jmap.h"
+#include "web/jmap_mail.h"
 #include "xalloc.h"
 
 #define JMAP_PROBLEM "urn:ietf:params:jmap:error:"
@@ -89,6 +90,8 @@ jmap_http_ctx(struct http_session *s, struct jmap_ctx *ctx)
 	ctx->account_id = s->account_id;
 	ctx->account = s->account;
 	ctx->hostname = s->srv->cfg->hostname;
+	ctx->cfg = s->srv->cfg;
+	ctx->queue = s->srv->queue;
 }
 
 /* "https://host:port" as the client reached us. */
@@ -267,7 +270,8 @@ jmap_http_own_account(struct http_session *s, const char *seg)
 struct jmap_blob_job {
 	struct http_session *s;
 	char *dir;   /* data_dir/uploads */
-	char path[4096];
+	char path[4096]; /* upload: the file; download: the blob id */
+	struct store *store;
 	char headers[1024]; /* download: Content-Disposition */
 	const uint8_t *data; /* upload: the body */
 	size_t len;
@@ -420,35 +424,31 @@ jmap_http_upload(struct http_session *s)
 	pool_submit(s->srv->pool, jmap_upload_work, jmap_upload_done, job);
 }
 
+/* Read the blob (uploads, message files and their parts, owner
+   checked by jmap_mail_blob_read) whole: blobs are bounded by
+   JMAP_UPLOAD_SIZE_MAX and message files by JMAP_BODY_READ_MAX. */
 static void
 jmap_download_work(void *arg)
 {
 	struct jmap_blob_job *job = arg;
-	struct stat st;
-	size_t off = 0;
-	int fd = open(job->path, O_RDONLY | O_CLOEXEC);
+	struct jmap_ctx ctx;
+	struct buf b;
+	int rc;
 
-	if (fd < 0) {
-		job->rc = errno;
+	memset(&ctx, 0, sizeof(ctx));
+	ctx.store = job->store;
+	ctx.account_id = job->account_id;
+	buf_init(&b, 0);
+	rc = jmap_mail_blob_read(&ctx, job->path, JMAP_BODY_READ_MAX, &b);
+	if (rc != 1) {
+		job->rc = rc == 0 ? ENOENT : EIO;
+		buf_deinit(&b);
 		return;
 	}
-	if (fstat(fd, &st) < 0 || (uint64_t)st.st_size > JMAP_UPLOAD_SIZE_MAX) {
-		job->rc = EFBIG;
-		close(fd);
-		return;
-	}
-	job->out = xmalloc((size_t)st.st_size + 1);
-	while (off < (size_t)st.st_size) {
-		ssize_t r = read(fd, job->out + off, (size_t)st.st_size - off);
-
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r <= 0)
-			break;
-		off += (size_t)r;
-	}
-	job->len = off;
-	close(fd);
+	job->len = buf_len(&b);
+	job->out = xmalloc(job->len + 1);
+	memcpy(job->out, buf_rptr(&b), job->len);
+	buf_deinit(&b);
 }
 
 /* A media type safe to echo in Content-Type: type "/" subtype with
@@ -529,23 +529,17 @@ jmap_http_download(struct http_session *s)
 	char buf[HTTP_REQUEST_LINE_MAX + 1], *seg[3];
 	struct jmap_blob_job *job;
 	int n = jmap_http_segments(s, strlen("/jmap/download/"), buf, seg, 3);
-	size_t i;
 
 	if (n != 3 || !jmap_http_own_account(s, seg[0]) ||
-	    seg[1][0] != 'U' || strlen(seg[1]) != JMAP_BLOB_HEX + 1) {
+	    strlen(seg[1]) >= sizeof(job->path) || seg[1][0] == '\0') {
 		http_reply_text(s, 404, false, NULL, "No such blob");
 		return;
 	}
-	for (i = 1; i <= JMAP_BLOB_HEX; i++)
-		if (strchr("0123456789abcdef", seg[1][i]) == NULL) {
-			http_reply_text(s, 404, false, NULL, "No such blob");
-			return;
-		}
 	job = xzalloc(sizeof(*job));
 	job->s = s;
+	job->store = s->srv->store;
 	job->account_id = s->account_id;
-	snprintf(job->path, sizeof(job->path), "%s/uploads/%lld-%s",
-		 s->srv->cfg->data_dir, (long long)s->account_id, seg[1]);
+	snprintf(job->path, sizeof(job->path), "%s", seg[1]);
 	jmap_http_disposition(seg[2], job->headers, sizeof(job->headers));
 	http_session_busy(s);
 	pool_submit(s->srv->pool, jmap_download_work, jmap_download_done, job);

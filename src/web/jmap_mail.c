@@ -37,6 +37,10 @@ const struct jmap_method jmap_mail_methods[] = {
     {"Email/query", JMAP_USING_MAIL, jmap_email_query},
     {"Email/queryChanges", JMAP_USING_MAIL, jmap_email_query_changes},
     {"Email/set", JMAP_USING_MAIL, jmap_email_set},
+    {"Email/parse", JMAP_USING_MAIL, jmap_email_parse},
+    {"Email/import", JMAP_USING_MAIL, jmap_email_import},
+    {"Email/copy", JMAP_USING_MAIL, jmap_email_copy},
+    {"SearchSnippet/get", JMAP_USING_MAIL, jmap_snippet_get},
     {"Thread/get", JMAP_USING_MAIL, jmap_thread_get},
     {"Thread/changes", JMAP_USING_MAIL, jmap_thread_changes},
     {NULL, 0, NULL},
@@ -121,6 +125,15 @@ json_t *
 jmap_mail_fail(const char *why)
 {
 	return jmap_error("serverFail", why);
+}
+
+json_t *
+jmap_mail_bad_prop(const char *prop)
+{
+	json_t *e = jmap_error("invalidProperties", NULL);
+
+	json_object_set_new(e, "properties", json_pack("[s]", prop));
+	return e;
 }
 
 int
@@ -404,6 +417,48 @@ jmap_mail_read_header(const char *path, struct buf *out)
 	return 0;
 }
 
+int
+jmap_mail_blob_read(struct jmap_ctx *ctx, const char *blob_id, size_t max,
+		    struct buf *out)
+{
+	char msg_blob[64], part[256], *path = NULL;
+	const char *why = NULL;
+	struct jmap_body b;
+	struct buf whole;
+	ssize_t i;
+	int rc;
+
+	buf_reset(out);
+	if (blob_id == NULL)
+		return 0;
+	if (strchr(blob_id, '_') == NULL) {
+		rc = store_jmap_blob_path(ctx->store, ctx->account_id, blob_id,
+					  &path, &why);
+		if (rc == 1 && jmap_mail_read_file(path, max, out) < 0)
+			rc = -1;
+		free(path);
+		return rc;
+	}
+	if (jmap_body_blob_parse(blob_id, msg_blob, sizeof(msg_blob), part,
+				 sizeof(part)) < 0)
+		return 0;
+	buf_init(&whole, 0);
+	rc = jmap_mail_blob_read(ctx, msg_blob, JMAP_BODY_READ_MAX, &whole);
+	if (rc == 1) {
+		jmap_body_init(&b, buf_rptr(&whole), buf_len(&whole), msg_blob);
+		i = jmap_body_find(&b, part);
+		if (i < 0 || b.parts[i].multipart)
+			rc = 0;
+		else if (jmap_body_decode(&b, (size_t)i, out) < 0)
+			rc = -1;
+		else if (buf_len(out) > max)
+			out->wpos = out->rpos + max;
+		jmap_body_deinit(&b);
+	}
+	buf_deinit(&whole);
+	return rc;
+}
+
 /* ---- header fields ---- */
 
 void
@@ -663,6 +718,68 @@ jmap_mail_header_get(const char *h, size_t hn, const char *name,
 		return json_null();
 	}
 	return g.last;
+}
+
+/* "header:Name[:asForm][:all]" (RFC 8621 4.1.3): the field name, form
+   and all into the out arguments.  0, or -1 when malformed. */
+int
+jmap_mail_header_prop(const char *p, char *name, size_t name_max,
+		       const char **form_r, bool *all_r)
+{
+	const char *c, *rest;
+	size_t n;
+
+	static const char *const forms[] = {"Raw",	  "Text",
+					    "Addresses",  "GroupedAddresses",
+					    "MessageIds", "Date",
+					    "URLs"};
+	if (strncmp(p, "header:", 7) != 0)
+		return -1;
+	p += 7;
+	c = strchr(p, ':');
+	n = c != NULL ? (size_t)(c - p) : strlen(p);
+	if (n == 0 || n >= name_max)
+		return -1;
+	memcpy(name, p, n);
+	name[n] = '\0';
+	*form_r = "Raw";
+	*all_r = false;
+	rest = c;
+	if (rest != NULL && strncmp(rest, ":as", 3) == 0) {
+		size_t i, fl;
+
+		rest += 3;
+		fl = strcspn(rest, ":");
+		for (i = 0; i < sizeof(forms) / sizeof(forms[0]); i++)
+			if (strlen(forms[i]) == fl &&
+			    strncmp(forms[i], rest, fl) == 0)
+				break;
+		if (i == sizeof(forms) / sizeof(forms[0]))
+			return -1;
+		*form_r = forms[i];
+		rest += fl;
+	}
+	if (rest != NULL && *rest != '\0') {
+		if (strcmp(rest, ":all") != 0)
+			return -1;
+		*all_r = true;
+	}
+	return 0;
+}
+
+/* RFC 8621 4.1.3 "headers": every field, name and raw value. */
+json_t *
+jmap_mail_headers(const char *h, size_t hn)
+{
+	json_t *a = json_array();
+	const char *name, *v;
+	size_t pos = 0, nl, vl;
+
+	while (imap_match_next_field(h, hn, &pos, &name, &nl, &v, &vl))
+		json_array_append_new(
+		    a, json_pack("{s:s%, s:o}", "name", name, nl, "value",
+				 jmap_mail_header_form(v, vl, "Raw")));
+	return a;
 }
 
 /* ---- threads ---- */

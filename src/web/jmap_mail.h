@@ -10,7 +10,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <sys/types.h>
+
+#include "arena.h"
 #include "buf.h"
+#include "imap/imap_section.h"
 #include "web/jmap.h"
 
 struct store_jmap_email;
@@ -39,6 +43,15 @@ int jmap_mail_account(struct jmap_ctx *ctx, json_t *args, json_t **error_r);
    (returns -1 for a string this server never made). */
 json_t *jmap_mail_state(uint64_t modseq);
 int jmap_mail_state_parse(const char *s, uint64_t *modseq_r);
+/* SetError invalidProperties naming prop (new reference). */
+json_t *jmap_mail_bad_prop(const char *prop);
+/* Email/set create of one Email object (jmap_mail_email_create.c):
+   NULL with the new Email's id in *id_r, or a SetError (new
+   reference). */
+json_t *jmap_email_create(struct jmap_ctx *ctx, json_t *obj, int64_t *id_r);
+/* The "created" answer for Email id (id, blobId, threadId, size), or
+   NULL with *error_r. */
+json_t *jmap_email_created(struct jmap_ctx *ctx, int64_t id, json_t **error_r);
 /* serverFail with the store's message (new reference). */
 json_t *jmap_mail_fail(const char *why);
 
@@ -64,6 +77,13 @@ int jmap_mail_read_header(const char *path, struct buf *out);
    Returns 0 or -1. */
 int jmap_mail_read_file(const char *path, size_t max, struct buf *out);
 
+/* The content of blob blob_id of the account (see
+   store_jmap_blob_path; also "<blob id>_<part>" part blob ids, decoded,
+   jmap_body_blob_parse) into out (reset first), at most max octets.
+   Returns 1, 0 no such blob, -1 error (unreadable). */
+int jmap_mail_blob_read(struct jmap_ctx *ctx, const char *blob_id, size_t max,
+			struct buf *out);
+
 /* A header field's value in one of the RFC 8621 4.1.2 forms ("Raw",
    "Text", "Addresses", "GroupedAddresses", "MessageIds", "Date",
    "URLs"), new reference (JSON null where the form gives none). */
@@ -78,6 +98,14 @@ void jmap_mail_header_each(const char *h, size_t hn, const char *name,
 json_t *jmap_mail_header_get(const char *h, size_t hn, const char *name,
 			     const char *form, bool all);
 
+/* "header:Name[:asForm][:all]" (RFC 8621 4.1.3): the field name (into
+   name[name_max]), form and all.  0, or -1 when malformed. */
+int jmap_mail_header_prop(const char *p, char *name, size_t name_max,
+			  const char **form_r, bool *all_r);
+/* RFC 8621 4.1.3 "headers" of the raw header h[0..hn): every field,
+   name and raw value, in order (new reference). */
+json_t *jmap_mail_headers(const char *h, size_t hn);
+
 /* UTC date-time "YYYY-MM-DDThh:mm:ssZ" (RFC 8620 1.4) as a JSON string,
    and its reverse (-1 when it is not one). */
 json_t *jmap_mail_utcdate(int64_t t);
@@ -88,7 +116,8 @@ int jmap_mail_utcdate_parse(const char *s, int64_t *t_r);
 jmap_method_fn jmap_mailbox_get, jmap_mailbox_changes, jmap_mailbox_query,
     jmap_mailbox_query_changes, jmap_mailbox_set;
 jmap_method_fn jmap_email_get, jmap_email_changes, jmap_email_query,
-    jmap_email_query_changes, jmap_email_set;
+    jmap_email_query_changes, jmap_email_set, jmap_email_parse,
+    jmap_email_import, jmap_email_copy, jmap_snippet_get;
 jmap_method_fn jmap_thread_get, jmap_thread_changes;
 
 /* A FilterOperator (RFC 8620 5.5) over f's conditions, each decided by
@@ -107,5 +136,69 @@ int jmap_mail_set_begin(struct jmap_ctx *ctx, json_t *args, uint64_t *old_r,
    Thread: type is a store_jmap_type, prefix the id letter. */
 int jmap_mail_changes(struct jmap_ctx *ctx, json_t *args, int type,
 		      char prefix, json_t **result_r, json_t **error_r);
+
+/* ---- message bodies (jmap_mail_body.c, RFC 8621 4.1.4) ---- */
+
+/* What is known of one part of the message. */
+struct jmap_body_info {
+	bool visible;        /* a part of the JMAP tree (not inside an
+				encapsulated message) */
+	const char *part_id; /* IMAP part number ("1.2"); NULL: multipart
+				or not visible */
+	const char *name, *disposition, *charset; /* or NULL */
+	uint64_t size;       /* decoded size, (uint64_t)-1 until known */
+};
+/* A message parsed for its body properties.  Everything points into
+   msg (which must outlive the struct) or the struct's arena. */
+struct jmap_body {
+	const uint8_t *msg;
+	size_t n;
+	struct arena *a;
+	const char *blob_id; /* the message's blob id */
+	struct imap_section_part *parts; /* imap_section_parts() */
+	size_t n_parts;
+	struct jmap_body_info *info; /* one per part */
+	/* textBody, htmlBody, attachments: indexes into parts */
+	size_t *text, *html, *att;
+	size_t n_text, n_html, n_att;
+};
+/* Parse msg[0..n) (blob_id: the blob id of the whole message, the
+   prefix of the part blob ids).  Free with jmap_body_deinit(). */
+void jmap_body_init(struct jmap_body *b, const uint8_t *msg, size_t n,
+		    const char *blob_id);
+void jmap_body_deinit(struct jmap_body *b);
+/* The default bodyProperties (new reference); is p a body property? */
+json_t *jmap_body_default_properties(void);
+bool jmap_body_known_prop(const char *p);
+/* bodyStructure (new reference). */
+json_t *jmap_body_structure(struct jmap_body *b, json_t *props);
+/* textBody (which 0), htmlBody (1) or attachments (2) (new reference). */
+json_t *jmap_body_list(struct jmap_body *b, int which, json_t *props);
+/* bodyValues of the text parts of textBody (text), htmlBody (html) or
+   every text part (all), each cut to max octets (0: no limit) at a
+   character boundary (new reference). */
+json_t *jmap_body_values(struct jmap_body *b, bool text, bool html, bool all,
+			 size_t max);
+json_t *jmap_body_preview(struct jmap_body *b);
+bool jmap_body_has_attachment(const struct jmap_body *b);
+/* The index of the part with partId part_id, or -1. */
+ssize_t jmap_body_find(const struct jmap_body *b, const char *part_id);
+/* Part i's content after transfer decoding, appended to out.  0, or -1
+   for an unknown encoding (nothing appended). */
+int jmap_body_decode(const struct jmap_body *b, size_t i, struct buf *out);
+/* Part i as UTF-8 text into out (reset first), LF line ends;
+   *problem_r: RFC 8621 isEncodingProblem.  Returns 0. */
+int jmap_body_text(struct jmap_body *b, size_t i, struct buf *out,
+		   bool *problem_r);
+/* The message's text (first textBody part, else its HTML without
+   tags) with whitespace runs made one space, into out (reset first).
+   0, or -1 when it has none. */
+int jmap_body_plain(struct jmap_body *b, struct buf *out);
+/* Octets of the first max characters of the UTF-8 s[0..n). */
+size_t jmap_body_chars(const uint8_t *s, size_t n, size_t max);
+/* Split a part blob id ("<message blob id>_1_2") into the message's
+   blob id and the partId ("1.2").  0, or -1 when it is none. */
+int jmap_body_blob_parse(const char *blob_id, char *msg_blob, size_t msg_max,
+			 char *part_id, size_t part_max);
 
 #endif

@@ -1,6 +1,7 @@
-/* jmap_mail_email.c: Email/get (metadata and header properties),
-   Email/changes, Email/query, Email/queryChanges and Email/set (keywords,
-   mailboxIds, destroy) (RFC 8621 4). */
+/* jmap_mail_email.c: Email/changes, Email/query, Email/queryChanges and
+   Email/set updates and destroys (RFC 8621 4); Email/get and
+   Email/parse are in jmap_mail_email_get.c, creation in
+   jmap_mail_email_create.c. */
 /* SPDX-License-Identifier: MIT */
 #include "web/jmap_mail.h"
 
@@ -15,188 +16,6 @@
 #include "store/store_jmap.h"
 #include "xalloc.h"
 
-/* Convenience properties (RFC 8621 4.1.3) as header forms. */
-static const struct {
-	const char *prop, *field, *form;
-} jmap_email_hdr_props[] = {
-    {"messageId", "Message-ID", "MessageIds"},
-    {"inReplyTo", "In-Reply-To", "MessageIds"},
-    {"references", "References", "MessageIds"},
-    {"sender", "Sender", "Addresses"},
-    {"from", "From", "Addresses"},
-    {"to", "To", "Addresses"},
-    {"cc", "Cc", "Addresses"},
-    {"bcc", "Bcc", "Addresses"},
-    {"replyTo", "Reply-To", "Addresses"},
-    {"subject", "Subject", "Text"},
-    {"sentAt", "Date", "Date"},
-};
-#define JMAP_NHDRPROPS                                                         \
-	(sizeof(jmap_email_hdr_props) / sizeof(jmap_email_hdr_props[0]))
-
-static const char *const jmap_email_default_props[] = {
-    "id",     "blobId", "threadId", "mailboxIds", "keywords", "size",
-    "receivedAt", "messageId", "inReplyTo", "references", "sender", "from",
-    "to",     "cc",	"bcc",	    "replyTo",	  "subject",  "sentAt",
-    "headers",
-};
-#define JMAP_NDEFPROPS                                                         \
-	(sizeof(jmap_email_default_props) / sizeof(jmap_email_default_props[0]))
-
-/* "header:Name[:asForm][:all]" (RFC 8621 4.1.3): the field name, form
-   and all into the out arguments.  0, or -1 when malformed. */
-static int
-jmap_email_header_prop(const char *p, char *name, size_t name_max,
-		       const char **form_r, bool *all_r)
-{
-	const char *c, *rest;
-	size_t n;
-
-	static const char *const forms[] = {"Raw",	  "Text",
-					    "Addresses",  "GroupedAddresses",
-					    "MessageIds", "Date",
-					    "URLs"};
-	if (strncmp(p, "header:", 7) != 0)
-		return -1;
-	p += 7;
-	c = strchr(p, ':');
-	n = c != NULL ? (size_t)(c - p) : strlen(p);
-	if (n == 0 || n >= name_max)
-		return -1;
-	memcpy(name, p, n);
-	name[n] = '\0';
-	*form_r = "Raw";
-	*all_r = false;
-	rest = c;
-	if (rest != NULL && strncmp(rest, ":as", 3) == 0) {
-		size_t i, fl;
-
-		rest += 3;
-		fl = strcspn(rest, ":");
-		for (i = 0; i < sizeof(forms) / sizeof(forms[0]); i++)
-			if (strlen(forms[i]) == fl &&
-			    strncmp(forms[i], rest, fl) == 0)
-				break;
-		if (i == sizeof(forms) / sizeof(forms[0]))
-			return -1;
-		*form_r = forms[i];
-		rest += fl;
-	}
-	if (rest != NULL && *rest != '\0') {
-		if (strcmp(rest, ":all") != 0)
-			return -1;
-		*all_r = true;
-	}
-	return 0;
-}
-
-static bool
-jmap_email_known_prop(const char *p)
-{
-	char name[256];
-	const char *form;
-	bool all;
-	size_t i;
-
-	for (i = 0; i < JMAP_NDEFPROPS; i++)
-		if (strcmp(p, jmap_email_default_props[i]) == 0)
-			return true;
-	return jmap_email_header_prop(p, name, sizeof(name), &form, &all) == 0;
-}
-
-/* RFC 8621 4.1.3 "headers": every field, name and raw value. */
-static json_t *
-jmap_email_headers(const char *h, size_t hn)
-{
-	json_t *a = json_array();
-	const char *name, *v;
-	size_t pos = 0, nl, vl;
-
-	while (imap_match_next_field(h, hn, &pos, &name, &nl, &v, &vl))
-		json_array_append_new(
-		    a, json_pack("{s:s%, s:o}", "name", name, nl, "value",
-				 jmap_mail_header_form(v, vl, "Raw")));
-	return a;
-}
-
-static json_t *
-jmap_email_object(const struct store_jmap_email *e, json_t *props,
-		  struct buf *hdr)
-{
-	json_t *o = json_object(), *p, *mb;
-	bool need_header = false;
-	size_t i, j;
-
-	json_array_foreach(props, i, p) {
-		if (strcmp(json_string_value(p), "id") != 0 &&
-		    strcmp(json_string_value(p), "blobId") != 0 &&
-		    strcmp(json_string_value(p), "threadId") != 0 &&
-		    strcmp(json_string_value(p), "mailboxIds") != 0 &&
-		    strcmp(json_string_value(p), "keywords") != 0 &&
-		    strcmp(json_string_value(p), "size") != 0 &&
-		    strcmp(json_string_value(p), "receivedAt") != 0)
-			need_header = true;
-	}
-	if (need_header && jmap_mail_read_header(e->blob_path, hdr) < 0)
-		buf_reset(hdr);
-	json_array_foreach(props, i, p) {
-		const char *k = json_string_value(p);
-		const char *h = (const char *)buf_rptr(hdr);
-		size_t hn = buf_len(hdr);
-		char name[256];
-		const char *form;
-		bool all;
-
-		if (strcmp(k, "id") == 0) {
-			json_object_set_new(o, k,
-					    jmap_mail_id(JMAP_ID_EMAIL, e->id));
-		} else if (strcmp(k, "blobId") == 0) {
-			json_object_set_new(o, k, json_sprintf("G%lld",
-							       (long long)e->id));
-		} else if (strcmp(k, "threadId") == 0) {
-			json_object_set_new(
-			    o, k, jmap_mail_id(JMAP_ID_THREAD, e->thread_id));
-		} else if (strcmp(k, "mailboxIds") == 0) {
-			mb = json_object();
-			for (j = 0; j < e->n_mailboxes; j++) {
-				json_t *id = jmap_mail_id(JMAP_ID_MAILBOX,
-							  e->mailboxes[j]);
-
-				json_object_set_new(mb, json_string_value(id),
-						    json_true());
-				json_decref(id);
-			}
-			json_object_set_new(o, k, mb);
-		} else if (strcmp(k, "keywords") == 0) {
-			json_object_set_new(
-			    o, k,
-			    jmap_mail_keywords(e->flags & ~STORE_FLAG_DELETED,
-					       e->keywords));
-		} else if (strcmp(k, "size") == 0) {
-			json_object_set_new(o, k, json_integer((json_int_t)e->size));
-		} else if (strcmp(k, "receivedAt") == 0) {
-			json_object_set_new(o, k, jmap_mail_utcdate(e->received));
-		} else if (strcmp(k, "headers") == 0) {
-			json_object_set_new(o, k, jmap_email_headers(h, hn));
-		} else if (jmap_email_header_prop(k, name, sizeof(name), &form,
-						  &all) == 0) {
-			json_object_set_new(
-			    o, k, jmap_mail_header_get(h, hn, name, form, all));
-		} else {
-			for (j = 0; j < JMAP_NHDRPROPS; j++)
-				if (strcmp(k, jmap_email_hdr_props[j].prop) == 0)
-					json_object_set_new(
-					    o, k,
-					    jmap_mail_header_get(
-						h, hn,
-						jmap_email_hdr_props[j].field,
-						jmap_email_hdr_props[j].form,
-						false));
-		}
-	}
-	return o;
-}
-
 /* A string id argument list, with "#creation" references resolved. */
 static int64_t
 jmap_email_ref(struct jmap_ctx *ctx, const char *s)
@@ -204,92 +23,6 @@ jmap_email_ref(struct jmap_ctx *ctx, const char *s)
 	if (s != NULL && s[0] == '#')
 		s = jmap_ctx_created_get(ctx, s + 1);
 	return jmap_mail_id_parse(s, JMAP_ID_EMAIL);
-}
-
-int
-jmap_email_get(struct jmap_ctx *ctx, json_t *args, json_t **result_r,
-	       json_t **error_r)
-{
-	json_t *ids = json_object_get(args, "ids");
-	json_t *props = json_object_get(args, "properties");
-	json_t *list = NULL, *nf = NULL, *v, *want;
-	struct store_jmap_email *e = NULL;
-	int64_t *rows = NULL;
-	const char *why = NULL;
-	uint64_t state;
-	size_t n = 0, i, j;
-	struct buf hdr;
-
-	if (jmap_mail_account(ctx, args, error_r) < 0)
-		return -1;
-	if ((ids != NULL && !json_is_null(ids) && !json_is_array(ids)) ||
-	    (props != NULL && !json_is_null(props) && !json_is_array(props))) {
-		*error_r = jmap_error("invalidArguments",
-				      "ids and properties must be arrays");
-		return -1;
-	}
-	if (!json_is_array(ids) ||
-	    json_array_size(ids) > JMAP_OBJECTS_GET_MAX) {
-		/* RFC 8621 4.2: ids null may be refused */
-		*error_r = jmap_error("requestTooLarge", NULL);
-		return -1;
-	}
-	if (json_is_array(props)) {
-		json_array_foreach(props, i, v) {
-			if (!json_is_string(v) ||
-			    !jmap_email_known_prop(json_string_value(v))) {
-				*error_r = jmap_error(
-				    "invalidArguments",
-				    "unknown or unsupported property");
-				return -1;
-			}
-		}
-		want = json_deep_copy(props);
-		if (!json_array_size(want) ||
-		    strcmp(json_string_value(json_array_get(want, 0)), "id"))
-			json_array_insert_new(want, 0, json_string("id"));
-	} else {
-		want = json_array();
-		for (i = 0; i < JMAP_NDEFPROPS; i++)
-			json_array_append_new(
-			    want, json_string(jmap_email_default_props[i]));
-	}
-	if (jmap_mail_threads_sync(ctx, error_r) < 0) {
-		json_decref(want);
-		return -1;
-	}
-	rows = xcalloc(json_array_size(ids) + 1, sizeof(*rows));
-	json_array_foreach(ids, i, v) rows[i] =
-	    jmap_email_ref(ctx, json_string_value(v));
-	if (store_jmap_emails(ctx->store, ctx->account_id, rows,
-			      json_array_size(ids), &e, &n, &state,
-			      &why) < 0) {
-		free(rows);
-		json_decref(want);
-		*error_r = jmap_mail_fail(why);
-		return -1;
-	}
-	list = json_array();
-	nf = json_array();
-	buf_init(&hdr, 0);
-	json_array_foreach(ids, i, v) {
-		for (j = 0; j < n && e[j].id != rows[i]; j++)
-			;
-		if (j == n) {
-			json_array_append(nf, v);
-			continue;
-		}
-		json_array_append_new(list, jmap_email_object(&e[j], want, &hdr));
-	}
-	buf_deinit(&hdr);
-	free(rows);
-	json_decref(want);
-	store_jmap_emails_free(e, n);
-	*result_r = json_pack("{s:O, s:o, s:o, s:o}", "accountId",
-			      json_object_get(args, "accountId"), "state",
-			      jmap_mail_state(state), "list", list, "notFound",
-			      nf);
-	return 0;
 }
 
 int
@@ -349,25 +82,32 @@ jmap_email_hmatch_one(const char *v, size_t n, void *arg)
 		m->found = true;
 }
 
-/* The body (after the header) of the message contains needle (raw
-   octets, folded; encoded bodies are not decoded). */
+/* The decoded text of the message's body parts contains needle (IMAP
+   SEARCH BODY's matcher: transfer encodings and charsets decoded, case
+   folded). */
 static bool
 jmap_email_q_body(struct jmap_email_q *q, const struct store_jmap_email *e,
 		  const char *needle)
 {
-	size_t hl;
+	struct imap_search_key k;
+	struct imap_match_msg m;
 
 	if (jmap_mail_read_file(e->blob_path, JMAP_BODY_READ_MAX, &q->file) <
 	    0)
 		return false;
-	hl = imap_match_header_len((const char *)buf_rptr(&q->file),
-				   buf_len(&q->file));
 	buf_reset(&q->fold);
 	imap_match_fold(needle, strlen(needle), &q->fold);
-	return imap_match_find((const char *)buf_rptr(&q->file) + hl,
-			       buf_len(&q->file) - hl,
-			       (const char *)buf_rptr(&q->fold),
-			       buf_len(&q->fold), &q->tmp);
+	memset(&k, 0, sizeof(k));
+	k.op = IMAP_SK_BODY;
+	k.str = (const char *)buf_rptr(&q->fold);
+	k.len = buf_len(&q->fold);
+	memset(&m, 0, sizeof(m));
+	/* the matcher caches the decoded body by (text, length, uid) */
+	m.uid = (uint32_t)e->id;
+	m.have_text = true;
+	m.text = (const char *)buf_rptr(&q->file);
+	m.text_len = buf_len(&q->file);
+	return imap_match(&q->mc, &k, &m) == IMAP_MATCH_YES;
 }
 
 struct jmap_email_mq {
@@ -717,15 +457,6 @@ jmap_email_mailbox_ids(struct jmap_ctx *ctx, json_t *m, int64_t **ids_r,
 	return 0;
 }
 
-static json_t *
-jmap_email_bad(const char *prop)
-{
-	json_t *e = jmap_error("invalidProperties", NULL);
-
-	json_object_set_new(e, "properties", json_pack("[s]", prop));
-	return e;
-}
-
 /* Apply one patch object (RFC 8620 5.3 PatchObject over keywords and
    mailboxIds) to Email id.  NULL on success, else a SetError. */
 static json_t *
@@ -761,7 +492,7 @@ jmap_email_update(struct jmap_ctx *ctx, int64_t id, json_t *patch)
 			   strncmp(key, "mailboxIds/", 11) == 0) {
 			continue; /* applied after the whole values */
 		} else {
-			err = jmap_email_bad(key);
+			err = jmap_mail_bad_prop(key);
 			goto out;
 		}
 	}
@@ -800,13 +531,13 @@ jmap_email_update(struct jmap_ctx *ctx, int64_t id, json_t *patch)
 		else if (json_is_null(v) || json_is_false(v))
 			json_object_del(*target, sub);
 		else {
-			err = jmap_email_bad(key);
+			err = jmap_mail_bad_prop(key);
 			goto out;
 		}
 	}
 	if (kw != NULL) {
 		if (jmap_mail_keywords_parse(kw, &u.flags, &kwlist) < 0) {
-			err = jmap_email_bad("keywords");
+			err = jmap_mail_bad_prop("keywords");
 			goto out;
 		}
 		u.set_keywords = true;
@@ -816,7 +547,7 @@ jmap_email_update(struct jmap_ctx *ctx, int64_t id, json_t *patch)
 		if (!json_is_object(mb) ||
 		    jmap_email_mailbox_ids(ctx, mb, &boxes, &nb) < 0 ||
 		    nb == 0) {
-			err = jmap_email_bad("mailboxIds");
+			err = jmap_mail_bad_prop("mailboxIds");
 			goto out;
 		}
 		u.set_mailboxes = true;
@@ -828,7 +559,7 @@ jmap_email_update(struct jmap_ctx *ctx, int64_t id, json_t *patch)
 	if (rc == 0)
 		err = jmap_error("notFound", NULL);
 	else if (rc == -2)
-		err = jmap_email_bad("mailboxIds");
+		err = jmap_mail_bad_prop("mailboxIds");
 	else if (rc < 0)
 		err = jmap_mail_fail(why);
 	else
@@ -849,7 +580,8 @@ jmap_email_set(struct jmap_ctx *ctx, json_t *args, json_t **result_r,
 	json_t *create = json_object_get(args, "create");
 	json_t *update = json_object_get(args, "update");
 	json_t *destroy = json_object_get(args, "destroy");
-	json_t *updated, *not_updated, *destroyed, *not_destroyed, *v;
+	json_t *created, *not_created, *updated, *not_updated, *destroyed,
+	    *not_destroyed, *v;
 	const char *key, *why = NULL;
 	uint64_t old_state, new_state;
 	size_t i;
@@ -863,18 +595,36 @@ jmap_email_set(struct jmap_ctx *ctx, json_t *args, json_t **result_r,
 		*error_r = jmap_error("invalidArguments", NULL);
 		return -1;
 	}
-	if (json_object_size(create) > 0) {
-		*error_r = jmap_error("invalidArguments",
-				      "Email/set create is not supported yet");
+	if (create != NULL && !json_is_null(create) && !json_is_object(create)) {
+		*error_r = jmap_error("invalidArguments", NULL);
 		return -1;
 	}
-	if (json_object_size(update) + json_array_size(destroy) >
+	if (json_object_size(create) + json_object_size(update) +
+		json_array_size(destroy) >
 	    JMAP_OBJECTS_SET_MAX) {
 		*error_r = jmap_error("requestTooLarge", NULL);
 		return -1;
 	}
 	if (jmap_mail_set_begin(ctx, args, &old_state, error_r) < 0)
 		return -1;
+	created = json_object();
+	not_created = json_object();
+	json_object_foreach(create, key, v) {
+		json_t *err, *ans = NULL;
+		int64_t id = 0;
+
+		/* RFC 8620 5.3: creations first, in the order given */
+		err = jmap_email_create(ctx, v, &id);
+		if (err == NULL &&
+		    (ans = jmap_email_created(ctx, id, &err)) != NULL) {
+			jmap_ctx_created_set(
+			    ctx, key, json_string_value(json_object_get(ans,
+									"id")));
+			json_object_set_new(created, key, ans);
+		}
+		if (err != NULL)
+			json_object_set_new(not_created, key, err);
+	}
 	updated = json_object();
 	not_updated = json_object();
 	destroyed = json_array();
@@ -908,11 +658,11 @@ jmap_email_set(struct jmap_ctx *ctx, json_t *args, json_t **result_r,
 	    0)
 		new_state = old_state;
 	*result_r = json_pack(
-	    "{s:O, s:o, s:o, s:{}, s:o, s:o, s:{}, s:o, s:o}", "accountId",
+	    "{s:O, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o}", "accountId",
 	    json_object_get(args, "accountId"), "oldState",
 	    jmap_mail_state(old_state), "newState", jmap_mail_state(new_state),
-	    "created", "updated", updated, "destroyed", destroyed,
-	    "notCreated", "notUpdated", not_updated, "notDestroyed",
-	    not_destroyed);
+	    "created", created, "updated", updated, "destroyed", destroyed,
+	    "notCreated", not_created, "notUpdated", not_updated,
+	    "notDestroyed", not_destroyed);
 	return 0;
 }

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "buf.h"
+#include "fuzz_split.h"
 #include "mime/mime_decode.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -18,14 +19,6 @@ static const char *const charsets[] = {
     "utf-8",       "us-ascii",  "iso-8859-1", "windows-1252", "koi8-r",
     "iso-2022-jp", "shift_jis", "euc-kr",     "gb18030",      "big5",
     "utf-16",      "utf-16le",  "utf-7",      "x-unknown",    ""};
-
-static int
-same_buf(const struct buf *x, const struct buf *y)
-{
-	return buf_len(x) == buf_len(y) &&
-	       (buf_len(x) == 0 ||
-		memcmp(buf_rptr(x), buf_rptr(y), buf_len(x)) == 0);
-}
 
 /* Whether b is valid UTF-8: the UTF-8 "conversion" keeps valid text as
    it is and changes anything else. */
@@ -38,7 +31,7 @@ utf8_valid(const struct buf *b)
 	buf_init(&copy, 0);
 	if (buf_len(b) > 0)
 		mime_charset_to_utf8("utf-8", buf_rptr(b), buf_len(b), &copy);
-	same = same_buf(&copy, b);
+	same = fuzz_same(&copy, b);
 	buf_deinit(&copy);
 	return same;
 }
@@ -105,7 +98,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		buf_reset(&split);
 		decode(qp, s, n, 0, &whole);
 		decode(qp, s, n, seed, &split);
-		if (!same_buf(&whole, &split))
+		if (!fuzz_same(&whole, &split))
 			abort();
 		if (buf_len(&whole) > (qp ? n : n / 4 * 3 + 2))
 			abort();

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "buf.h"
+#include "fuzz_split.h"
 #include "limits.h"
 #include "pop3/pop3_parse.h"
 
@@ -114,16 +115,9 @@ run(const uint8_t *data, size_t size, uint32_t seed, struct buf *log)
 	pop3_parser_init(&p, POP3_CMD_LINE_MAX);
 	buf_init(&in, 0);
 	while (pos < size) {
-		size_t n = size - pos;
+		size_t n = fuzz_chunk(&seed, size - pos);
 		int rc;
 
-		if (seed != 0) {
-			seed ^= seed << 13;
-			seed ^= seed >> 17;
-			seed ^= seed << 5;
-			if (n > seed % 32 + 1)
-				n = seed % 32 + 1;
-		}
 		buf_append(&in, data + pos, n);
 		pos += n;
 		for (;;) {
@@ -169,23 +163,7 @@ run(const uint8_t *data, size_t size, uint32_t seed, struct buf *log)
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	struct buf whole, split;
-	uint32_t seed;
-
-	if (size == 0)
-		return 0;
-	/* The first byte seeds the chunk sizes; results must not depend on
-	   how the input arrives. */
-	seed = (uint32_t)data[0] + 1;
-	buf_init(&whole, 0);
-	buf_init(&split, 0);
-	run(data + 1, size - 1, 0, &whole);
-	run(data + 1, size - 1, seed, &split);
-	if (buf_len(&whole) != buf_len(&split) ||
-	    (buf_len(&whole) > 0 &&
-	     memcmp(buf_rptr(&whole), buf_rptr(&split), buf_len(&whole)) != 0))
-		abort();
-	buf_deinit(&whole);
-	buf_deinit(&split);
+	/* Results must not depend on how the input arrives. */
+	fuzz_split_check(data, size, run);
 	return 0;
 }

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "buf.h"
+#include "fuzz_split.h"
 #include "pop3/pop3_stuff.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -32,14 +33,6 @@ frame(const uint8_t *in, size_t n, bool top, uint32_t lines, size_t step,
 	pop3_stuff_finish(&st, out);
 }
 
-static bool
-same(const struct buf *a, const struct buf *b)
-{
-	return buf_len(a) == buf_len(b) &&
-	       (buf_len(a) == 0 ||
-		memcmp(buf_rptr(a), buf_rptr(b), buf_len(a)) == 0);
-}
-
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -61,7 +54,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	for (top = 0; top < 2; top++) {
 		frame(data, size, top, lines, size + 1, &whole);
 		frame(data, size, top, lines, step, &split);
-		if (!same(&whole, &split))
+		if (!fuzz_same(&whole, &split))
 			abort();
 		buf_deinit(&split);
 		if (top) {

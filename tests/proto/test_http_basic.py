@@ -284,7 +284,7 @@ def test_request_head_timeout(web):
 
 def test_idle_keepalive_closed(web):
     s = socket.create_connection(("127.0.0.1", web.http_port), 6)
-    s.sendall(b"GET / HTTP/1.1\r\nHost: a\r\n\r\n")
+    s.sendall(b"GET /none HTTP/1.1\r\nHost: a\r\n\r\n")
     data = s.recv(4096)
     assert data.startswith(b"HTTP/1.1 404")
     t0 = time.monotonic()
@@ -312,7 +312,7 @@ def test_http10_closes(web):
 def test_graceful_stop_with_idle_connection(tmp_path_factory):
     srv = make_server(tmp_path_factory, "http_stop", http=True)
     s = socket.create_connection(("127.0.0.1", srv.http_port), 5)
-    s.sendall(b"GET / HTTP/1.1\r\nHost: a\r\n\r\n")
+    s.sendall(b"GET /none HTTP/1.1\r\nHost: a\r\n\r\n")
     assert s.recv(4096).startswith(b"HTTP/1.1 404")
     t0 = time.monotonic()
     finish(srv)  # exit 0, no sanitizer report

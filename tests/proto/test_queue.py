@@ -6,6 +6,7 @@ import email.policy
 import os
 import subprocess
 import sys
+import threading
 import time
 
 import pytest
@@ -108,6 +109,55 @@ def test_relay_large_message_byte_exact(tmp_path_factory, peer):
         assert data.endswith(body)
         assert wait_until(lambda: queue_empty(a), timeout=10)
     finally:
+        finish(a)
+
+
+def blob_files(srv):
+    root = os.path.join(srv.data, "blobs")
+    return sum(len(files) for _, _, files in os.walk(root))
+
+
+def test_burst_recorded_in_batches(tmp_path_factory, peer):
+    """Many attempts finish close together and are recorded in shared
+    transactions: every delivered entry leaves the queue and its message
+    file is removed; the entries of a destination answering 451 stay,
+    each with its attempt and reply recorded, and keep their files."""
+    slow = FakePeer(rcpt_replies=["451 4.3.0 busy"])
+    a = start_a(tmp_path_factory, "qburst",
+                {"peer.test": f"127.0.0.1:{peer.port}",
+                 "slow.test": f"127.0.0.1:{slow.port}"},
+                queue="retry = 1h\nretry_max = 1h\n")
+    try:
+        errors = []
+
+        def send(i):
+            to = "x@slow.test" if i % 5 == 0 else "x@peer.test"
+            try:
+                submit(a, [to], body_for(f"burst{i}", to=to))
+            except AssertionError as e:
+                errors.append(e)
+
+        threads = [threading.Thread(target=send, args=(i,)) for i in range(40)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        assert not errors, errors
+        assert wait_until(lambda: len(peer.messages) == 32, timeout=30), \
+            a.log_text()[-3000:]
+        assert wait_until(lambda: a.queue_rows()[0] == 8, timeout=15), \
+            a.log_text()[-3000:]
+        _, rows = a.queue_rows()
+        assert len(rows) == 8
+        for row in rows:
+            # (queue_id, address, orcpt, notify, state, attempts, ...)
+            assert row[1] == "x@slow.test" and row[4] == 0 and row[5] == 1, row
+            assert any(isinstance(v, str) and v.startswith("451 4.3.0 busy")
+                       for v in row), row
+        assert wait_until(lambda: blob_files(a) == 8, timeout=10), blob_files(a)
+        assert len(slow.messages) == 0
+    finally:
+        slow.close()
         finish(a)
 
 

@@ -59,6 +59,22 @@ parse_cmd(const char *args)
 	return rc == IMAP_PARSE_CMD ? cmd : NULL;
 }
 
+/* parse_cmd(prog), its program in *s prepared for 5 messages, UIDs up to
+   50; NULL (a failed assertion) when it does not parse. */
+static struct imap_cmd *
+prepared_cmd(const char *prog, struct imap_search *s)
+{
+	struct imap_cmd *cmd = parse_cmd(prog);
+	const char *err;
+
+	TEST_ASSERT(cmd != NULL);
+	if (cmd == NULL)
+		return NULL;
+	TEST_ASSERT_INTEQ(imap_search_parse(cmd, s, &err), 0);
+	imap_match_prepare(s->root, cmd->arena, 5, 50, NULL, 0);
+	return cmd;
+}
+
 static void
 fill(struct imap_match_msg *m, int level)
 {
@@ -152,18 +168,14 @@ test_cases(void)
 	imap_match_ctx_init(&c);
 	c.internal_utc = true;
 	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		struct imap_cmd *cmd = parse_cmd(cases[i].prog);
+		struct imap_cmd *cmd;
 		struct imap_search s;
 		struct imap_match_msg m;
-		const char *err;
 		int level;
 
 		test_begin(cases[i].prog);
-		TEST_ASSERT(cmd != NULL);
-		if (cmd == NULL)
+		if ((cmd = prepared_cmd(cases[i].prog, &s)) == NULL)
 			continue;
-		TEST_ASSERT_INTEQ(imap_search_parse(cmd, &s, &err), 0);
-		imap_match_prepare(s.root, cmd->arena, 5, 50, NULL, 0);
 		fill(&m, 0);
 		TEST_ASSERT_INTEQ(imap_match(&c, s.root, &m), cases[i].flags_only);
 		fill(&m, 2);
@@ -304,5 +316,88 @@ test_needs(void)
 	imap_cmd_free(&cmd);
 }
 
-TEST_MAIN(test_cases, test_saved, test_empty_stored_field, test_fold_find,
+/* BODY/TEXT look at the raw bytes first (imap_match_raw_no): each of
+   these messages holds "needle" only once decoded, so the raw bytes
+   must never rule it out; the others check plain hits and misses. */
+static void
+test_raw_prefilter(void)
+{
+	static const struct {
+		const char *name;
+		const char *text;
+		size_t len; /* 0: strlen */
+		const char *prog;
+		int want;
+	} raw[] = {
+	    {"plain hit", "Subject: x\r\n\r\nhay NeEdLe hay\r\n", 0,
+	     "BODY needle", 1},
+	    {"plain miss", "Subject: x\r\n\r\nhay hay\r\n", 0, "TEXT needle", 0},
+	    {"quoted charset miss",
+	     "Content-Type: text/plain; charset=\"UTF-8\"\r\n\r\nhay\r\n", 0,
+	     "TEXT needle", 0},
+	    {"header hit", "Subject: the needle\r\n\r\nhay\r\n", 0, "TEXT needle",
+	     1},
+	    {"header not body", "Subject: the needle\r\n\r\nhay\r\n", 0,
+	     "BODY needle", 0},
+	    {"qp soft break",
+	     "Content-Transfer-Encoding: quoted-printable\r\n\r\nnee=\r\ndle\r\n",
+	     0, "BODY needle", 1},
+	    {"qp escape",
+	     "Content-Transfer-Encoding: Quoted-Printable\r\n\r\nne=65dle\r\n", 0,
+	     "BODY needle", 1},
+	    {"base64",
+	     "Content-Transfer-Encoding: BASE64\r\n\r\nbmVlZGxl\r\n", 0,
+	     "BODY needle", 1},
+	    {"2047 words", "Subject: =?utf-8?q?nee?= =?utf-8?q?dle?=\r\n\r\nx\r\n",
+	     0, "TEXT needle", 1},
+	    {"NUL in header", "Subject: nee\0dle\r\n\r\nx\r\n", 23, "TEXT needle",
+	     1},
+	    {"bare CR in header", "Subject: nee\rdle\r\n\r\nx\r\n", 0,
+	     "TEXT needle", 1},
+	    {"utf-7 body",
+	     "Content-Type: text/plain; charset=utf-7\r\n\r\n+AG4-eedle\r\n", 0,
+	     "BODY needle", 1},
+	    {"qp part of a multipart",
+	     "Content-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\n"
+	     "Content-Type: text/plain\r\n\r\nhay\r\n--b\r\n"
+	     "Content-Transfer-Encoding: quoted-printable\r\n\r\n"
+	     "n=65edle\r\n--b--\r\n",
+	     0, "BODY needle", 1},
+	    {"nested message header",
+	     "Content-Type: message/rfc822\r\n\r\n"
+	     "Subject: =?us-ascii?q?needle?=\r\n\r\nx\r\n",
+	     0, "BODY needle", 1},
+	    {"multipart miss",
+	     "Content-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\n"
+	     "Content-Type: text/plain; charset=us-ascii\r\n\r\nhay\r\n--b--\r\n",
+	     0, "TEXT needle", 0},
+	    {"spaced needle across a fold", "Subject: one\r\n two\r\n\r\nx\r\n", 0,
+	     "TEXT \"one two\"", 1},
+	    {"needle with a colon", "Subject:x\r\n\r\nhay\r\n", 0,
+	     "TEXT \"subject: x\"", 1},
+	};
+	struct imap_match_ctx c;
+	size_t i;
+
+	imap_match_ctx_init(&c);
+	for (i = 0; i < sizeof(raw) / sizeof(raw[0]); i++) {
+		struct imap_cmd *cmd;
+		struct imap_search s;
+		struct imap_match_msg m;
+
+		test_begin(raw[i].name);
+		if ((cmd = prepared_cmd(raw[i].prog, &s)) == NULL)
+			continue;
+		fill(&m, 1);
+		m.have_text = true;
+		m.text = raw[i].text;
+		m.text_len = raw[i].len != 0 ? raw[i].len : strlen(raw[i].text);
+		m.uid = 100 + (uint32_t)i; /* a new message each time */
+		TEST_ASSERT_INTEQ(imap_match(&c, s.root, &m), raw[i].want);
+		imap_cmd_free(&cmd);
+	}
+	imap_match_ctx_deinit(&c);
+}
+
+TEST_MAIN(test_raw_prefilter, test_cases, test_saved, test_empty_stored_field, test_fold_find,
 	  test_sent_day, test_header_fields, test_needs)

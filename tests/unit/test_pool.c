@@ -321,5 +321,40 @@ test_pool_reuse_loop(void)
 	test_end();
 }
 
-TEST_MAIN(test_pool_many, test_pool_parallel, test_pool_fifo_one_thread,
+/* One worker held busy by job 0 while jobs 1..5 (pool_submit) and 6..9
+   (pool_submit_first) queue: the urgent ones run first, each queue in
+   its own order. */
+static void
+test_pool_submit_first(void)
+{
+	static struct job jobs[10];
+	static const int want[10] = {0, 6, 7, 8, 9, 1, 2, 3, 4, 5};
+	struct pool_state st = {0};
+	int i, wrong = 0;
+
+	test_begin("pool_submit_first jumps the queue");
+	pool_state_start(&st, 1, 10);
+	st.work_sleep_us = 20000; /* job 0 is still running below */
+	for (i = 0; i < 10; i++) {
+		jobs[i] = (struct job){.st = &st, .seq = i};
+		if (i < 6)
+			pool_submit(st.pool, job_work, job_done, &jobs[i]);
+		else
+			pool_submit_first(st.pool, job_work, job_done, &jobs[i]);
+		/* the worker is inside job 0 before the rest queue */
+		while (i == 0 && atomic_load(&st.working) == 0)
+			usleep(100);
+	}
+	TEST_ASSERT(run_until_done(&st, 5000));
+	check_jobs(jobs, 10);
+	for (i = 0; i < 10; i++)
+		if (st.order[i] != want[i])
+			wrong++;
+	TEST_ASSERT_INTEQ(wrong, 0);
+	pool_free(&st.pool);
+	ev_free(&st.ev);
+	test_end();
+}
+
+TEST_MAIN(test_pool_submit_first, test_pool_many, test_pool_parallel, test_pool_fifo_one_thread,
 	  test_pool_post, test_pool_free_drains, test_pool_reuse_loop)

@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include "ev.h"
+#include "limits.h"
 #include "pool.h"
 #include "store/store.h"
 #include "test.h"
@@ -211,7 +212,7 @@ test_store_open(void)
 	TEST_ASSERT(s == NULL);
 	TEST_ASSERT_INTEQ(sql_int(dir, "SELECT value FROM meta WHERE key="
 				       "'schema_version'"),
-			  4);
+			  5);
 	TEST_ASSERT_INTEQ(count_files(dir, "blobs"), 0);
 
 	test_begin("store open: reopen keeps data");
@@ -632,6 +633,11 @@ test_store_deliver_fail(void)
 	store_account_add(s, "u@x.test", "h", &err);
 	ids[0] = account_id(s, "u@x.test");
 	blob = blob_with(s, "partial");
+	/* The temp file is made by the first flush of the write buffer. */
+	TEST_ASSERT_INTEQ(count_files(dir, "tmp"), 0);
+	memset(a, 'a', sizeof(a));
+	for (size_t k = 0; k <= STORE_BLOB_BUF_MAX / sizeof(a); k++)
+		TEST_ASSERT(store_blob_write(blob, a, sizeof(a)) == 0);
 	TEST_ASSERT_INTEQ(count_files(dir, "tmp"), 1);
 	store_blob_abort(&blob);
 	TEST_ASSERT(blob == NULL);
