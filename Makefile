@@ -138,6 +138,17 @@ deps:
 	  SUDO=""; [ "$$(id -u)" = 0 ] || SUDO=sudo; \
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing; \
 	fi
+	@# Postfix: the peer of the relay interop tests (tests/proto/
+	@# test_queue_postfix.py) and of bench/.  Its installer asks what kind
+	@# of mail system to set up: "Local only" (loopback, no relaying).
+	@if ! dpkg-query -W -f='$${Status}' postfix 2>/dev/null | grep -q "ok installed"; then \
+	  echo "make deps: installing postfix (local only)"; \
+	  SUDO=""; [ "$$(id -u)" = 0 ] || SUDO=sudo; \
+	  echo "postfix postfix/main_mailer_type select Local only" | $$SUDO debconf-set-selections; \
+	  echo "postfix postfix/mailname string localhost" | $$SUDO debconf-set-selections; \
+	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq postfix || \
+	    echo "make deps: postfix failed to install: its interop tests will be skipped"; \
+	fi
 	@# the browser test's driver (tests/e2e): playwright-core, which uses
 	@# Debian's chromium (it downloads no browser of its own)
 	@if [ ! -d tests/e2e/node_modules/playwright-core ]; then \
