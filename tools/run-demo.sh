@@ -17,6 +17,8 @@ buzon demo server (config: $conf, data: var/data)
   SMTP (MX)           127.0.0.1:2525   mail for @localhost, no relay
   submission          127.0.0.1:2587   STARTTLS, then AUTH
   submissions         127.0.0.1:2465   implicit TLS, then AUTH
+  imap                127.0.0.1:2143   STARTTLS, then LOGIN or AUTHENTICATE
+  imaps               127.0.0.1:2993   implicit TLS
   pop3                127.0.0.1:2110   STLS, then USER/PASS or AUTH
   pop3s               127.0.0.1:2995   implicit TLS
   account             demo@localhost   password: $pw
