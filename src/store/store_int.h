@@ -31,6 +31,9 @@ struct store_db {
 /* The in-memory recipient directory (store_lookup.c). */
 struct store_dir;
 
+/* A store_msg_flags() call waiting for a group commit (store_msg.c). */
+struct store_flag_req;
+
 /* A delivery on its way through blob sync and group commit. */
 struct store_job {
 	struct store_job *next;
@@ -76,6 +79,12 @@ struct store {
 	struct store_db *commit_db; /* committer thread only */
 
 	struct store_stats stats; /* under mu */
+
+	/* store_msg_flags() write combining (store_msg.c), under its static
+	   mutex: the requests waiting for a leader (newest first), and
+	   whether a leader is running a batch.  Zero at creation. */
+	struct store_flag_req *flag_queue;
+	bool flag_leader;
 
 	/* store_set_notify(): set before other threads use the store. */
 	store_notify_fn *notify;

@@ -2,6 +2,7 @@
    since a modseq, FETCH data, flag changes, copy and move. */
 /* SPDX-License-Identifier: MIT */
 #include "store/store_int.h"
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -596,23 +597,23 @@ store_msg_read_set(struct store_db *db, const char *const sql[2],
 	return (ptrdiff_t)k;
 }
 
-int
-store_msg_flags(struct store *s, int64_t mailbox_id,
-		const struct store_flag_update *u, struct store_flag_result **r_r,
-		size_t *n_r, const char **error_r)
+/* Apply u to mailbox_id inside db's write transaction: *r_r and *k_r
+   as store_msg_flags() returns them, *changed_r whether a row was
+   written.  0, or -1 (results freed; the caller rolls back). */
+static int
+store_msg_flags_tx(struct store_db *db, int64_t mailbox_id,
+		   const struct store_flag_update *u,
+		   struct store_flag_result **r_r, size_t *k_r,
+		   bool *changed_r)
 {
 	struct store_flag_result *r = NULL;
-	struct store_db *db;
 	int64_t modseq = 0;
 	ptrdiff_t k;
 	size_t i;
 
 	*r_r = NULL;
-	*n_r = 0;
-	if (u->n == 0)
-		return 0;
-	if ((db = store_db_acquire_tx(s, true, error_r)) == NULL)
-		return -1;
+	*k_r = 0;
+	*changed_r = false;
 	/* All rows first, then the writes: no update under a live scan. */
 	k = store_msg_read_set(db, sql_flags_read, mailbox_id, u->uids, u->n,
 			       &r, NULL, NULL);
@@ -636,20 +637,161 @@ store_msg_flags(struct store *s, int64_t mailbox_id,
 			break;
 	}
 	if (k < 0 || modseq < 0 || i < (size_t)k) {
-		store_err_db(error_r, db, "store flags");
-		store_db_release(s, db); /* rolls back */
 		store_flag_results_free(r, k < 0 ? 0 : (size_t)k);
 		return -1;
 	}
-	if (modseq == 0)
-		store_db_release(s, db); /* nothing changed: nothing written */
-	else if (store_db_commit_changes(s, db, &mailbox_id, 1, false,
-					 error_r) < 0) {
-		store_flag_results_free(r, (size_t)k);
-		return -1;
-	}
 	*r_r = r;
-	*n_r = (size_t)k;
+	*k_r = (size_t)k;
+	*changed_r = modseq != 0;
+	return 0;
+}
+
+/* Write combining: concurrent store_msg_flags() calls share one write
+   transaction and one commit (one fsync) instead of queueing on the
+   write lock one by one.  A caller queues its request on the store; if
+   no leader is running it becomes the leader: it takes every queued
+   request, applies each in its own savepoint (a failure rolls back only
+   that one), commits once and wakes the others with their results.  A
+   caller returns only once the commit holding its changes is durable. */
+struct store_flag_req {
+	struct store_flag_req *next;
+	int64_t mailbox_id;
+	const struct store_flag_update *u;
+	struct store_flag_result *r;
+	size_t n;
+	bool changed; /* wrote rows (inside the shared transaction) */
+	bool done;    /* results final: set by the leader under flag_mu */
+	int rc;
+	char error[256]; /* rc < 0 */
+};
+
+/* One mutex and condition for all stores: held only to queue and to hand
+   results over. */
+static pthread_mutex_t flag_mu = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t flag_cv = PTHREAD_COND_INITIALIZER;
+
+static const char sql_flag_savepoint[] = "SAVEPOINT flags";
+static const char sql_flag_release[] = "RELEASE flags";
+static const char sql_flag_rollback_to[] = "ROLLBACK TO flags";
+
+/* Fail q with the message error (the leader's thread-local one). */
+static void
+store_flag_req_fail(struct store_flag_req *q, const char *error)
+{
+	store_flag_results_free(q->r, q->n);
+	q->r = NULL;
+	q->n = 0;
+	q->changed = false;
+	q->rc = -1;
+	snprintf(q->error, sizeof(q->error), "%s", error);
+}
+
+/* Run the requests of batch (a list) in one transaction and commit it. */
+static void
+store_flag_batch(struct store *s, struct store_flag_req *batch)
+{
+	struct store_flag_req *q;
+	const char *error = NULL;
+	struct store_db *db;
+	int64_t *ids = NULL;
+	size_t n_ids = 0, cap = 0, i;
+
+	if ((db = store_db_acquire_tx(s, true, &error)) == NULL) {
+		for (q = batch; q != NULL; q = q->next)
+			store_flag_req_fail(q, error);
+		return;
+	}
+	for (q = batch; q != NULL; q = q->next) {
+		if (store_db_exec(db, sql_flag_savepoint) < 0) {
+			store_err_db(&error, db, "store flags");
+			store_flag_req_fail(q, error);
+			continue;
+		}
+		if (store_msg_flags_tx(db, q->mailbox_id, q->u, &q->r, &q->n,
+				       &q->changed) < 0) {
+			store_err_db(&error, db, "store flags");
+			store_flag_req_fail(q, error);
+			/* Undo this request's writes only; the savepoint
+			   stays open until RELEASE. */
+			(void)store_db_exec(db, sql_flag_rollback_to);
+		}
+		if (store_db_exec(db, sql_flag_release) < 0) {
+			/* Unknown state of the transaction: fail all. */
+			store_err_db(&error, db, "store flags");
+			for (q = batch; q != NULL; q = q->next)
+				store_flag_req_fail(q, error);
+			store_db_release(s, db); /* rolls back */
+			return;
+		}
+	}
+	for (q = batch; q != NULL; q = q->next) {
+		if (q->rc < 0 || !q->changed)
+			continue;
+		for (i = 0; i < n_ids && ids[i] != q->mailbox_id; i++)
+			;
+		if (i < n_ids)
+			continue;
+		if (n_ids == cap) {
+			cap = cap < 8 ? 8 : cap * 2;
+			ids = xrealloc(ids, cap * sizeof(*ids));
+		}
+		ids[n_ids++] = q->mailbox_id;
+	}
+	if (n_ids == 0)
+		store_db_release(s, db); /* nothing changed: nothing written */
+	else if (store_db_commit_changes(s, db, ids, n_ids, false, &error) < 0)
+		for (q = batch; q != NULL; q = q->next)
+			if (q->rc == 0 && q->changed)
+				store_flag_req_fail(q, error);
+	free(ids);
+}
+
+int
+store_msg_flags(struct store *s, int64_t mailbox_id,
+		const struct store_flag_update *u, struct store_flag_result **r_r,
+		size_t *n_r, const char **error_r)
+{
+	struct store_flag_req req, *batch, *q, *next;
+
+	*r_r = NULL;
+	*n_r = 0;
+	if (u->n == 0)
+		return 0;
+	memset(&req, 0, sizeof(req));
+	req.mailbox_id = mailbox_id;
+	req.u = u;
+	pthread_mutex_lock(&flag_mu);
+	req.next = s->flag_queue;
+	s->flag_queue = &req;
+	while (!req.done && s->flag_leader)
+		pthread_cond_wait(&flag_cv, &flag_mu);
+	if (!req.done) {
+		/* Lead: take the whole queue (this request is in it). */
+		s->flag_leader = true;
+		/* Newest first in the queue: reverse, to run them in the
+		   order they came. */
+		for (batch = NULL, q = s->flag_queue; q != NULL; q = next) {
+			next = q->next;
+			q->next = batch;
+			batch = q;
+		}
+		s->flag_queue = NULL;
+		pthread_mutex_unlock(&flag_mu);
+		store_flag_batch(s, batch);
+		pthread_mutex_lock(&flag_mu);
+		for (q = batch; q != NULL; q = next) {
+			next = q->next; /* q may return once done is set */
+			q->done = true;
+		}
+		s->flag_leader = false;
+		/* Wakes the followers, and the next leader if more queued. */
+		pthread_cond_broadcast(&flag_cv);
+	}
+	pthread_mutex_unlock(&flag_mu);
+	if (req.rc < 0)
+		return store_err(error_r, "%s", req.error);
+	*r_r = req.r;
+	*n_r = req.n;
 	return 0;
 }
 
