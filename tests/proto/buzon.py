@@ -28,10 +28,20 @@ def buzon_bin():
     return os.environ.get("BUZON_BIN") or os.path.join(REPO, "build/asan/buzon")
 
 
+_ports_given = set()
+
+
 def free_port():
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    """A port nothing listens on, never the same twice in this process
+    (the kernel may hand a just-closed port out again, and a server with
+    several listeners asks for several in a row)."""
+    while True:
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+            s.bind(("127.0.0.1", 0))
+            port = s.getsockname()[1]
+        if port not in _ports_given:
+            _ports_given.add(port)
+            return port
 
 
 def run(args, input=None, cwd=None, timeout=30, env=None):
