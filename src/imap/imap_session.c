@@ -260,13 +260,6 @@ imap_session_next(struct imap_session *s)
 	imap_session_resume(s);
 }
 
-static bool
-imap_session_is_loopback(const char *ip)
-{
-	return strncmp(ip, "127.", 4) == 0 || strcmp(ip, "::1") == 0 ||
-	       strncmp(ip, "::ffff:127.", 11) == 0;
-}
-
 static void
 imap_session_greet(struct imap_session *s)
 {
@@ -293,7 +286,7 @@ imap_session_new(struct imap_listen_arg *la, int fd,
 	s->mode = IMAP_MODE_TLS_WAIT;
 	imap_parser_init(&s->parser, NULL);
 	listener_format_ip(peer, s->peer_ip, sizeof(s->peer_ip));
-	s->loopback = imap_session_is_loopback(s->peer_ip);
+	s->loopback = conn_ip_is_loopback(s->peer_ip);
 	s->c = conn_new(srv->ev, fd, peer, peerlen, tls, IMAP_IN_BUF_MAX,
 			imap_session_on_conn, s);
 	s->c->id = s->id;

@@ -810,3 +810,10 @@ conn_is_tls(const struct conn *c)
 {
 	return c->ssl != NULL && !c->handshaking;
 }
+
+bool
+conn_ip_is_loopback(const char *ip)
+{
+	return strncmp(ip, "127.", 4) == 0 || strcmp(ip, "::1") == 0 ||
+	       strncmp(ip, "::ffff:127.", 11) == 0;
+}

@@ -153,6 +153,10 @@ void conn_close_after_flush(struct conn *c);
    again.  Safe from inside the callback. */
 void conn_close(struct conn *c);
 
+/* True if ip (a textual peer address as in conn.peer_ip) is loopback:
+   127.0.0.0/8, ::1 or an IPv4-mapped 127.x address.  Pure. */
+bool conn_ip_is_loopback(const char *ip);
+
 /* True if the conn runs TLS with a finished handshake. */
 bool conn_is_tls(const struct conn *c);
 

@@ -177,13 +177,6 @@ pop3_session_msg(struct pop3_session *s, const char *arg, size_t *index_r)
 	return &s->box.msgs[n - 1];
 }
 
-static bool
-pop3_is_loopback(const char *ip)
-{
-	return strncmp(ip, "127.", 4) == 0 || strcmp(ip, "::1") == 0 ||
-	       strncmp(ip, "::ffff:127.", 11) == 0;
-}
-
 /* ---- lifecycle ---- */
 
 static void
@@ -332,7 +325,7 @@ pop3_server_accept(struct listener *l, int fd, const struct sockaddr *peer,
 	buf_init(&s->send.out, 0);
 	pop3_parser_init(&s->parser, POP3_CMD_LINE_MAX);
 	listener_format_ip(peer, s->peer_ip, sizeof(s->peer_ip));
-	s->loopback = pop3_is_loopback(s->peer_ip);
+	s->loopback = conn_ip_is_loopback(s->peer_ip);
 	/* RFC 1939 7: a timestamp unique to this greeting. */
 	clock_gettime(CLOCK_REALTIME, &ts);
 	snprintf(s->timestamp, sizeof(s->timestamp), "<%ld.%llu.%ld@%s>",

@@ -146,13 +146,6 @@ http_session_start_req_timer(struct http_session *s)
 				 http_session_on_req_timer, s);
 }
 
-static bool
-http_is_loopback(const char *ip)
-{
-	return strncmp(ip, "127.", 4) == 0 || strcmp(ip, "::1") == 0 ||
-	       strncmp(ip, "::ffff:127.", 11) == 0;
-}
-
 void
 http_server_refuse(int fd, void *arg)
 {
@@ -187,7 +180,7 @@ http_server_accept(struct listener *l, int fd, const struct sockaddr *peer,
 	buf_init(&s->body, 0);
 	http_parser_init(&s->parser, http_session_limits());
 	listener_format_ip(peer, s->peer_ip, sizeof(s->peer_ip));
-	s->loopback = http_is_loopback(s->peer_ip);
+	s->loopback = conn_ip_is_loopback(s->peer_ip);
 	s->c = conn_new(srv->ev, fd, peer, peerlen, tls, HTTP_IN_BUF_MAX,
 			http_session_on_conn, s);
 	s->c->id = s->id;
