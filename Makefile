@@ -88,9 +88,10 @@ build/asan/%.o: %.c
 build/asan/buzon: build/asan/libbuzon.a build/asan/src/cli/main.o
 	$(CC) $(ASAN_CFLAGS) -o $@ build/asan/src/cli/main.o build/asan/libbuzon.a $(LIBS)
 
-build/asan/unit/%: tests/unit/%.c build/asan/tests/lib/test.o build/asan/libbuzon.a
+UNIT_LIB := build/asan/tests/lib/test.o build/asan/tests/lib/tstore.o
+build/asan/unit/%: tests/unit/%.c $(UNIT_LIB) build/asan/libbuzon.a
 	@mkdir -p $(dir $@)
-	$(CC) $(ASAN_CFLAGS) $(INCS) -MMD -MP -o $@ $< build/asan/tests/lib/test.o build/asan/libbuzon.a $(LIBS)
+	$(CC) $(ASAN_CFLAGS) $(INCS) -MMD -MP -o $@ $< $(UNIT_LIB) build/asan/libbuzon.a $(LIBS)
 
 build/asan/fuzz/%: tests/fuzz/%.c build/asan/tests/fuzz/replay_main.o build/asan/libbuzon.a
 	@mkdir -p $(dir $@)
@@ -150,12 +151,14 @@ deps:
 	    echo "make deps: postfix failed to install: its interop tests will be skipped"; \
 	fi
 	@# the browser test's driver (tests/e2e): playwright-core, which uses
-	@# Debian's chromium (it downloads no browser of its own)
-	@if [ ! -d tests/e2e/node_modules/playwright-core ]; then \
+	@# Debian's chromium (it downloads no browser of its own), and the
+	@# JMAP client library jmap-jam; again whenever the lock file changed
+	@if [ ! -f tests/e2e/node_modules/.package-lock.json ] || \
+	   [ tests/e2e/package-lock.json -nt tests/e2e/node_modules/.package-lock.json ]; then \
 	  if command -v npm >/dev/null; then \
 	    (cd tests/e2e && npm ci --no-audit --no-fund --loglevel=error) || \
-	      echo "make deps: npm ci failed: the browser test will be skipped"; \
-	  else echo "make deps: no npm: the browser test will be skipped"; fi; \
+	      echo "make deps: npm ci failed: the browser and JMAP client tests will be skipped"; \
+	  else echo "make deps: no npm: the browser and JMAP client tests will be skipped"; fi; \
 	fi
 
 deps-check:
@@ -180,6 +183,7 @@ bench: buzon build/release/store_bench build/release/pop3_load
 	bash bench/pop3.sh
 	bash bench/imap.sh
 	bash bench/idle.sh
+	bash bench/web.sh
 	@d=$$(mktemp -d); build/release/store_bench "$$d" 5000 20 4096; rc=$$?; rm -rf "$$d"; exit $$rc
 
 build/release/store_bench: bench/store_bench.c build/release/libbuzon.a

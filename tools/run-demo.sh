@@ -11,6 +11,14 @@ if [ ! -f "$conf" ]; then
 	./buzon -c "$conf" user add demo@localhost < var/demo-password >/dev/null
 fi
 pw=$(cat var/demo-password 2>/dev/null || echo "(see var/demo-password)")
+if ! grep -q '^http *=' "$conf"; then
+	web="  (no webmail: $conf predates it; add http and https as in README.md)
+"
+else
+	web="  http                127.0.0.1:8080   webmail + JMAP: http://127.0.0.1:8080/
+  https               127.0.0.1:8443   webmail + JMAP over TLS
+"
+fi
 cat <<MSG
 
 buzon demo server (config: $conf, data: var/data)
@@ -21,7 +29,7 @@ buzon demo server (config: $conf, data: var/data)
   imaps               127.0.0.1:2993   implicit TLS
   pop3                127.0.0.1:2110   STLS, then USER/PASS or AUTH
   pop3s               127.0.0.1:2995   implicit TLS
-  account             demo@localhost   password: $pw
+$web  account             demo@localhost   password: $pw
   (the TLS certificate is self-signed: tell your client to accept it)
 
 Try:  swaks --server 127.0.0.1:2525 --to demo@localhost

@@ -136,5 +136,5 @@ auth_login_check(struct pool *pool, struct store *store,
 	    apop_timestamp != NULL ? xstrdup(apop_timestamp) : NULL;
 	j->done = done;
 	j->arg = arg;
-	pool_submit(pool, auth_login_work, auth_login_finish, j);
+	pool_submit_cpu(pool, auth_login_work, auth_login_finish, j);
 }

@@ -16,13 +16,16 @@
 #include "store/store.h"
 #include "xalloc.h"
 
+/* The webmail's plain listener, also named in the "next:" hint. */
+#define INIT_HTTP_ADDR "127.0.0.1:8080"
+
 static const char init_usage[] =
     "usage: buzon init DIR [--domain DOMAIN] [--hostname HOST]\n"
     "\n"
     "Writes DIR/buzon.conf (listeners on 127.0.0.1: smtp 2525, submission\n"
-    "2587, submissions 2465, imap 2143, imaps 2993, pop3 2110, pop3s 2995)\n"
-    "and creates the data\n"
-    "directory DIR/data with DKIM keys for DOMAIN (see `buzon dns`).\n"
+    "2587, submissions 2465, imap 2143, imaps 2993, pop3 2110, pop3s 2995,\n"
+    "and the webmail with JMAP on http 8080 and https 8443) and creates the\n"
+    "data directory DIR/data with DKIM keys for DOMAIN (see `buzon dns`).\n"
     "HOST defaults to this machine's name, DOMAIN to HOST.\n";
 
 int
@@ -96,6 +99,8 @@ cli_init(const char *config_path, int argc, char **argv)
 		"imaps       = 127.0.0.1:2993     # implicit TLS\n"
 		"pop3        = 127.0.0.1:2110     # STLS, then USER/PASS or AUTH\n"
 		"pop3s       = 127.0.0.1:2995     # implicit TLS\n"
+		"http        = " INIT_HTTP_ADDR "     # webmail + JMAP, passwords from loopback only\n"
+		"https       = 127.0.0.1:8443     # the same over TLS (0.0.0.0:443 in production)\n"
 		"\n"
 		"[tls]                            # absent: self-signed, in data_dir/tls\n"
 		"# cert = /etc/letsencrypt/live/%s/fullchain.pem\n"
@@ -139,7 +144,8 @@ cli_init(const char *config_path, int argc, char **argv)
 	printf("wrote %s\ncreated %s\n"
 	       "next: buzon -c %s user add you@%s   (password on stdin)\n"
 	       "      buzon -c %s dns      (the DNS records to publish)\n"
-	       "      buzon -c %s serve\n",
+	       "      buzon -c %s serve    (webmail: http://" INIT_HTTP_ADDR
+	       "/)\n",
 	       path, cfg->data_dir, path, domain, path, path);
 	config_free(&cfg);
 	free(path);

@@ -327,7 +327,8 @@ cli_serve(const char *config_path, int argc, char **argv)
 	conn_module_init(ev);
 	sv.srv.cfg = cfg;
 	sv.srv.ev = ev;
-	sv.srv.pool = pool_new(ev, cfg->workers);
+	sv.srv.pool = pool_new(ev, cfg->workers + POOL_IO_THREADS);
+	pool_set_cpu_max(sv.srv.pool, cfg->workers);
 	if ((sv.srv.store = store_open(cfg->data_dir, sv.srv.pool, &error)) ==
 	    NULL) {
 		log_error("%s: %s", cfg->data_dir, error);

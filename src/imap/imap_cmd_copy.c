@@ -16,6 +16,7 @@
 struct imap_copy_job {
 	struct imap_session *s;
 	struct store *store;
+	struct pool *pool;
 	int64_t account_id, src_id, dst_id;
 	const char *mailbox; /* in the command's arena */
 	uint32_t *uids;
@@ -28,27 +29,7 @@ struct imap_copy_job {
 	char error[256];
 };
 
-static void
-imap_copy_work(void *arg)
-{
-	struct imap_copy_job *j = arg;
-	struct store_mbox m;
-	const char *error = "";
-
-	memset(&m, 0, sizeof(m));
-	j->rc = store_mbox_get(j->store, j->account_id, j->mailbox, &m, &error);
-	if (j->rc == 1) {
-		j->dst_id = m.id;
-		j->rc = store_msg_copy(j->store, j->src_id, j->uids, j->n,
-				       j->dst_id, j->move, &j->src_uids,
-				       &j->dst_uids, &j->n_done,
-				       &j->dst_uidvalidity, &error);
-	}
-	store_mbox_clear(&m);
-	if (j->rc < 0)
-		snprintf(j->error, sizeof(j->error), "%s", error);
-}
-
+/* On the loop thread, with the result in j->rc / j->error. */
 static void
 imap_copy_done(void *arg)
 {
@@ -97,6 +78,43 @@ out:
 	free(j);
 }
 
+/* The copy is durable (store_msg_copy_submit): on the loop thread. */
+static void
+imap_copy_stored(void *arg, int rc, const char *error)
+{
+	struct imap_copy_job *j = arg;
+
+	j->rc = rc;
+	if (rc < 0)
+		snprintf(j->error, sizeof(j->error), "%s", error);
+	imap_copy_done(j);
+}
+
+static void
+imap_copy_work(void *arg)
+{
+	struct imap_copy_job *j = arg;
+	struct store_mbox m;
+	const char *error = "";
+
+	memset(&m, 0, sizeof(m));
+	j->rc = store_mbox_get(j->store, j->account_id, j->mailbox, &m, &error);
+	j->dst_id = m.id;
+	store_mbox_clear(&m);
+	if (j->rc == 1) {
+		/* The worker is free again while the copy waits for the
+		   store's next group commit. */
+		store_msg_copy_submit(j->store, j->src_id, j->uids, j->n,
+				      j->dst_id, j->move, &j->src_uids,
+				      &j->dst_uids, &j->n_done,
+				      &j->dst_uidvalidity, imap_copy_stored, j);
+		return;
+	}
+	if (j->rc < 0)
+		snprintf(j->error, sizeof(j->error), "%s", error);
+	pool_post(j->pool, imap_copy_done, j);
+}
+
 static void
 imap_copy_start(struct imap_session *s, struct imap_cmd *cmd, bool move)
 {
@@ -122,6 +140,7 @@ imap_copy_start(struct imap_session *s, struct imap_cmd *cmd, bool move)
 	j = xzalloc(sizeof(*j));
 	j->s = s;
 	j->store = s->srv->store;
+	j->pool = s->srv->pool;
 	j->account_id = s->account_id;
 	j->src_id = s->view->mailbox_id;
 	j->mailbox = mailbox;
@@ -133,7 +152,9 @@ imap_copy_start(struct imap_session *s, struct imap_cmd *cmd, bool move)
 	free(idx);
 	imap_session_busy(s);
 	s->pending = true;
-	pool_submit(s->srv->pool, imap_copy_work, imap_copy_done, j);
+	/* Done is posted by the work (or by the store once the copy is
+	   durable), not by the pool. */
+	pool_submit(s->srv->pool, imap_copy_work, NULL, j);
 }
 
 void

@@ -21,26 +21,13 @@ struct imap_store_job {
 	uint32_t *uids;
 	const char **kw;
 	bool silent;
-	int rc;
 	struct store_flag_result *r;
 	size_t n_r;
-	char error[256];
 };
 
+/* The flags are durable (store_msg_flags_submit): on the loop thread. */
 static void
-imap_store_work(void *arg)
-{
-	struct imap_store_job *j = arg;
-	const char *error = "";
-
-	j->rc = store_msg_flags(j->store, j->mailbox_id, &j->u, &j->r, &j->n_r,
-				&error);
-	if (j->rc < 0)
-		snprintf(j->error, sizeof(j->error), "%s", error);
-}
-
-static void
-imap_store_done(void *arg)
+imap_store_done(void *arg, int rc, const char *error)
 {
 	struct imap_store_job *j = arg;
 	struct imap_session *s = j->s;
@@ -51,9 +38,9 @@ imap_store_done(void *arg)
 
 	if (!imap_session_job_done(s))
 		goto out;
-	if (j->rc < 0) {
+	if (rc < 0) {
 		log_error("%016llx imap store user=%s: %s",
-			  (unsigned long long)s->id, s->user, j->error);
+			  (unsigned long long)s->id, s->user, error);
 		imap_cmd_done(s, "NO", "SERVERBUG", "Flags not changed");
 		goto out;
 	}
@@ -151,5 +138,8 @@ imap_cmd_store(struct imap_session *s, struct imap_cmd *cmd)
 	j->u.unchangedsince = a.unchangedsince;
 	imap_session_busy(s);
 	s->pending = true;
-	pool_submit(s->srv->pool, imap_store_work, imap_store_done, j);
+	/* No worker thread waits for the commit: the write joins the
+	   store's next group commit. */
+	store_msg_flags_submit(j->store, j->mailbox_id, &j->u, &j->r, &j->n_r,
+			       imap_store_done, j);
 }

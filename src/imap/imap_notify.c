@@ -61,12 +61,14 @@ imap_notify_run(void *arg)
 
 /* Any thread (the committing one). */
 static void
-imap_notify_hook(void *arg, int64_t mailbox_id)
+imap_notify_hook(void *arg, enum store_change kind, int64_t mailbox_id)
 {
 	struct imap_notify *nt = arg;
 	bool post = false;
 	size_t i;
 
+	if (kind != STORE_CHANGE_MAILBOX)
+		return; /* no mailbox row changed: nothing a view shows */
 	pthread_mutex_lock(&nt->mu);
 	for (i = 0; i < nt->n; i++)
 		if (nt->ids[i] == mailbox_id)
@@ -98,8 +100,11 @@ imap_notify_start(struct imap_server *srv)
 	}
 	nt->srv = srv;
 	nt->pool = srv->pool;
+	if (store_add_notify(srv->store, imap_notify_hook, nt) < 0) {
+		imap_notify_free(nt);
+		return -1;
+	}
 	srv->notify = nt;
-	store_set_notify(srv->store, imap_notify_hook, nt);
 	return 0;
 }
 
@@ -111,7 +116,8 @@ imap_notify_stop(struct imap_server *srv)
 
 	if (nt == NULL)
 		return;
-	store_set_notify(srv->store, NULL, NULL);
+	/* after this no hook runs, so nt->posted is final below */
+	store_remove_notify(srv->store, imap_notify_hook, nt);
 	srv->notify = NULL;
 	pthread_mutex_lock(&nt->mu);
 	nt->stopped = true;

@@ -203,7 +203,7 @@ void imap_view_free(struct imap_session *s);
 
 /* ---- the store change hook (imap_notify.c) ---- */
 
-/* Register srv with store_set_notify(): a change to a mailbox marks the
+/* Register srv with store_add_notify(): a change to a mailbox marks the
    views of that mailbox as needing a sync and wakes the sessions in
    IDLE.  0 or -1. */
 int imap_notify_start(struct imap_server *srv);

@@ -440,38 +440,18 @@ imap_view_flag_bits(const struct imap_flags *f, const char **kw,
 struct imap_view_expunge_job {
 	struct imap_session *s;
 	struct store *store;
+	struct pool *pool;
 	int64_t mailbox_id;
 	uint32_t *only;
 	size_t n_only;
 	bool use_only;
+	uint32_t *uids; /* \Deleted ones found by the work */
 	void (*done)(struct imap_session *s, bool ok);
 	int rc;
 	char error[256];
 };
 
-static void
-imap_view_expunge_work(void *arg)
-{
-	struct imap_view_expunge_job *j = arg;
-	const char *error = "";
-	uint32_t *uids;
-	ptrdiff_t n;
-
-	/* What is \Deleted now, also when set by another session since
-	   our last sync (RFC 9051 6.4.3: "all messages ... that have the
-	   \Deleted flag set"). */
-	n = imap_view_deleted(j->store, j->mailbox_id,
-			      j->use_only ? j->only : NULL, j->n_only, &uids,
-			      &error);
-	j->rc = n < 0 ? -1 : 0;
-	if (n > 0 &&
-	    store_expunge(j->store, j->mailbox_id, uids, (size_t)n, &error) < 0)
-		j->rc = -1;
-	free(uids);
-	if (j->rc < 0)
-		snprintf(j->error, sizeof(j->error), "%s", error);
-}
-
+/* On the loop thread, with the result in j->rc / j->error. */
 static void
 imap_view_expunge_done(void *arg)
 {
@@ -486,8 +466,47 @@ imap_view_expunge_done(void *arg)
 			s->view->dirty = true; /* the sync reports them */
 		j->done(s, j->rc == 0);
 	}
+	free(j->uids);
 	free(j->only);
 	free(j);
+}
+
+/* The expunge is durable (store_expunge_submit): on the loop thread. */
+static void
+imap_view_expunged(void *arg, int rc, const char *error)
+{
+	struct imap_view_expunge_job *j = arg;
+
+	j->rc = rc < 0 ? -1 : 0;
+	if (rc < 0)
+		snprintf(j->error, sizeof(j->error), "%s", error);
+	imap_view_expunge_done(j);
+}
+
+static void
+imap_view_expunge_work(void *arg)
+{
+	struct imap_view_expunge_job *j = arg;
+	const char *error = "";
+	ptrdiff_t n;
+
+	/* What is \Deleted now, also when set by another session since
+	   our last sync (RFC 9051 6.4.3: "all messages ... that have the
+	   \Deleted flag set"). */
+	n = imap_view_deleted(j->store, j->mailbox_id,
+			      j->use_only ? j->only : NULL, j->n_only, &j->uids,
+			      &error);
+	if (n > 0) {
+		/* The worker is free again while the expunge waits for
+		   the store's next group commit. */
+		store_expunge_submit(j->store, j->mailbox_id, j->uids,
+				     (size_t)n, imap_view_expunged, j);
+		return;
+	}
+	j->rc = n < 0 ? -1 : 0;
+	if (n < 0)
+		snprintf(j->error, sizeof(j->error), "%s", error);
+	pool_post(j->pool, imap_view_expunge_done, j);
 }
 
 void
@@ -499,6 +518,7 @@ imap_view_expunge(struct imap_session *s, const size_t *idx, size_t n,
 
 	j->s = s;
 	j->store = s->srv->store;
+	j->pool = s->srv->pool;
 	j->mailbox_id = s->view->mailbox_id;
 	j->done = done;
 	j->use_only = use_idx;
@@ -508,8 +528,9 @@ imap_view_expunge(struct imap_session *s, const size_t *idx, size_t n,
 	j->n_only = use_idx ? n : 0;
 	imap_session_busy(s);
 	s->pending = true;
-	pool_submit(s->srv->pool, imap_view_expunge_work,
-		    imap_view_expunge_done, j);
+	/* Done is posted by the work (or by the store once the expunge
+	   is durable), not by the pool. */
+	pool_submit(s->srv->pool, imap_view_expunge_work, NULL, j);
 }
 
 /* ---- sync ---- */

@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 /*
@@ -29,6 +30,11 @@
  * TLS read or handshake needs to send first) while reading is allowed;
  * the write side wants c->wr_want (EV_WRITE, or EV_READ when SSL_write
  * needs input) while output waits for the socket (c->want_write).
+ *
+ * Lingering close (conn_linger()): once the final output is out, the
+ * write side is shut and input is read straight from the socket and
+ * dropped (c->lingering); the owner hears nothing more and the conn is
+ * reaped at the peer's end of stream or the CONN_LINGER_* bounds.
  *
  * Memory: c->in and c->out own no memory while empty (freed after each
  * flush and after each CONN_DATA that left c->in empty), so an idle
@@ -239,7 +245,9 @@ conn_update_mask(struct conn *c)
 
 	if (c->closing || !c->registered)
 		return;
-	if (!c->failed) {
+	if (c->lingering) {
+		m = EV_READ; /* the raw socket: see conn_linger_start() */
+	} else if (!c->failed) {
 		if (c->handshaking || (conn_reading(c) && !conn_in_full(c)))
 			m |= c->rd_want;
 		if (c->want_write && buf_len(&c->out) > 0)
@@ -309,10 +317,109 @@ conn_flush(struct conn *c)
 	return 0;
 }
 
-/* Final output is out: close, sending close_notify on TLS. */
+/* Lingering: read and drop what the peer still sends, straight from the
+   socket (after close_notify nothing more of the TLS stream matters),
+   at most CONN_READ_BURST_MAX per call; close at its end of stream, on
+   an error, or past CONN_LINGER_BYTES_MAX. */
+static void
+conn_linger_read(struct conn *c)
+{
+	uint8_t sink[16384];
+	size_t got = 0;
+	bool end = false;
+
+	while (got < CONN_READ_BURST_MAX) {
+		ssize_t n = recv(c->fd, sink, sizeof(sink), 0);
+
+		if (n > 0) {
+			got += (size_t)n;
+			c->linger_bytes += (size_t)n;
+			if ((end = c->linger_bytes >= CONN_LINGER_BYTES_MAX))
+				break;
+		} else if (n < 0 && errno == EINTR) {
+			continue;
+		} else {
+			/* EAGAIN: wait for more; else end of stream or error */
+			end = !(n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK));
+			break;
+		}
+	}
+	if (got > 0)
+		c->last_read_ms = ev_now_ms(c->ev);
+	if (!end)
+		return;
+	log_debug("%016llx conn linger done dropped=%llu",
+		  (unsigned long long)c->id,
+		  (unsigned long long)c->linger_bytes);
+	conn_close(c);
+}
+
+/* The lingering timer: close after CONN_LINGER_TIMEOUT_MS without input
+   or at linger_end_ms, whichever comes first. */
+static void
+conn_on_linger_timer(struct ev *ev, void *arg)
+{
+	struct conn *c = arg;
+	uint64_t now = ev_now_ms(ev), quiet_end, next;
+
+	c->timer = 0;
+	if (c->closing)
+		return;
+	quiet_end = c->last_read_ms + CONN_LINGER_TIMEOUT_MS;
+	next = quiet_end < c->linger_end_ms ? quiet_end : c->linger_end_ms;
+	if (now >= next) {
+		log_debug("%016llx conn linger timeout dropped=%llu",
+			  (unsigned long long)c->id,
+			  (unsigned long long)c->linger_bytes);
+		conn_close(c);
+		return;
+	}
+	c->timer = ev_add_timer(ev, next - now, conn_on_linger_timer, c);
+}
+
+/* RFC 9112 9.6: "servers typically close a connection in stages": a
+   half-close (the write side), reading until the client's close or until
+   the reply has surely been received, then the full close.  On TLS the
+   close_notify alert goes out before the TCP FIN.  The conn is closed
+   here when the half-close fails. */
+static void
+conn_linger_start(struct conn *c)
+{
+	uint64_t now = ev_now_ms(c->ev);
+
+	if (c->ssl != NULL) {
+		/* best effort, never waits: all output before it has been
+		   sent, so the socket has room for the alert */
+		ERR_clear_error();
+		(void)SSL_shutdown(c->ssl);
+		ERR_clear_error();
+	}
+	if (shutdown(c->fd, SHUT_WR) < 0) {
+		conn_close(c); /* not graceful: close_notify was tried */
+		return;
+	}
+	c->lingering = true;
+	c->linger_bytes = 0;
+	c->linger_end_ms = now + CONN_LINGER_TIME_MS;
+	c->last_read_ms = now;
+	c->want_write = false;
+	ev_del_timer(c->ev, c->timer);
+	c->timer = ev_add_timer(c->ev, CONN_LINGER_TIMEOUT_MS,
+				conn_on_linger_timer, c);
+	conn_update_mask(c);
+	/* input may already wait in the socket */
+	conn_linger_read(c);
+}
+
+/* Final output is out: close, sending close_notify on TLS, lingering
+   first when asked to (conn_linger()). */
 static void
 conn_close_graceful(struct conn *c)
 {
+	if (c->linger && !c->eof && !c->handshaking && c->registered) {
+		conn_linger_start(c);
+		return;
+	}
 	c->graceful = true;
 	conn_close(c);
 }
@@ -363,7 +470,7 @@ conn_do_read(struct conn *c, bool report_anyway)
 		c->eof = true;
 	if (got > 0 || (report_anyway && buf_len(&c->in) > 0))
 		conn_emit(c, CONN_DATA);
-	if (c->closing)
+	if (c->closing || c->lingering)
 		return;
 	if (buf_len(&c->in) == 0 && !c->paused)
 		buf_deinit(&c->in);
@@ -426,11 +533,15 @@ conn_on_io(struct ev *ev, int fd, unsigned events, void *arg)
 	(void)fd;
 	if (c->closing || c->failed)
 		return;
+	if (c->lingering) {
+		conn_linger_read(c);
+		return;
+	}
 	/* any event may be the one the pending write waits for (including
 	   a hang-up reported as EV_READ): trying costs one EAGAIN at most */
 	if (c->want_write && !c->handshaking && events != 0)
 		conn_on_writable(c);
-	if (c->closing || c->failed)
+	if (c->closing || c->failed || c->lingering)
 		return;
 	if (c->handshaking && (events & (c->rd_want | EV_READ)))
 		conn_handshake(c);
@@ -438,8 +549,10 @@ conn_on_io(struct ev *ev, int fd, unsigned events, void *arg)
 	    (events & (c->rd_want | EV_READ))) {
 		if (buf_len(&c->out) > 0 && !c->corked && !c->want_write) {
 			/* written during the handshake: send it now */
-			if (conn_flush(c) == 0 && c->close_after_flush)
+			if (conn_flush(c) == 0 && c->close_after_flush) {
 				conn_close_graceful(c);
+				return;
+			}
 		}
 		conn_do_read(c, false);
 	}
@@ -563,7 +676,7 @@ conn_write(struct conn *c, const void *data, size_t n)
 {
 	const uint8_t *p = data;
 
-	if (c->closing || c->failed)
+	if (c->closing || c->failed || c->lingering)
 		return -1;
 	if (n == 0)
 		return 0;
@@ -761,7 +874,7 @@ conn_resume(struct conn *c)
 void
 conn_set_idle(struct conn *c, uint64_t ms)
 {
-	if (c->closing)
+	if (c->closing || c->lingering)
 		return;
 	c->idle_ms = ms;
 	c->last_read_ms = ev_now_ms(c->ev);
@@ -770,9 +883,15 @@ conn_set_idle(struct conn *c, uint64_t ms)
 }
 
 void
+conn_linger(struct conn *c)
+{
+	c->linger = true;
+}
+
+void
 conn_close_after_flush(struct conn *c)
 {
-	if (c->closing)
+	if (c->closing || c->lingering)
 		return;
 	c->close_after_flush = true;
 	c->corked = false;

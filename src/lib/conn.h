@@ -69,10 +69,14 @@ struct conn {
 	bool registered : 1;     /* fd is in the loop */
 	bool failed : 1;         /* CONN_ERROR pending, then close */
 	bool graceful : 1;       /* closed after flush: TLS close_notify */
+	bool linger : 1;         /* conn_linger(): linger at the close */
+	bool lingering : 1;      /* write side shut, dropping input */
 	unsigned rd_want : 2;    /* EV_* the read side/handshake waits for */
 	unsigned wr_want : 2;    /* EV_* a blocked write waits for */
 	uint64_t last_read_ms;   /* ev time of the last input (idle clock) */
 	uint64_t kick;           /* 0 ms timer for deferred work, or 0 */
+	uint64_t linger_end_ms;  /* lingering ends by then at the latest */
+	uint64_t linger_bytes;   /* input dropped while lingering */
 };
 
 /* Set up the module: the loop whose before_sleep reaps closing conns
@@ -149,6 +153,19 @@ void conn_set_idle(struct conn *c, uint64_t ms);
 /* Close after the output buffer drains (after a final reply).  Uncorks,
    stops reading, and closes at once if nothing is pending. */
 void conn_close_after_flush(struct conn *c);
+/* Make the next conn_close_after_flush() a lingering close (RFC 9112
+   9.6), for a reply sent before all the input was read (HTTP 413, 400
+   or 401 with a request body still arriving): once the output is out,
+   send TLS close_notify, shut the socket's write side (the peer sees
+   the end of the stream), then read and drop input until the peer's end
+   of stream or the CONN_LINGER_* bounds, and only then close, so the
+   kernel does not answer unread input with a reset that can destroy
+   the reply before the peer reads it.  The cb is not called while
+   lingering; on_free runs when the conn is reaped after it.  No effect
+   when the peer's end of stream was already seen or the TLS handshake
+   did not finish (those close at once).  Call it before
+   conn_close_after_flush(). */
+void conn_linger(struct conn *c);
 /* Mark closing now; pending output is dropped.  The cb is not called
    again.  Safe from inside the callback. */
 void conn_close(struct conn *c);

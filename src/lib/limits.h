@@ -173,6 +173,16 @@
 #define CONN_READ_MIN 512
 #define CONN_READ_CHUNK 4096
 #define CONN_READ_BURST_MAX (64u * 1024)
+/* Lingering close (RFC 9112 9.6; nginx's lingering_close): after the
+   final reply the write side is shut and input is read and dropped, so
+   a close with unread input does not reset the connection and destroy
+   the reply before the client has read it.  It ends at the client's
+   end of stream, after CONN_LINGER_TIMEOUT_MS without input,
+   CONN_LINGER_TIME_MS in all (nginx: 5 s and 30 s), or when
+   CONN_LINGER_BYTES_MAX have been dropped. */
+#define CONN_LINGER_TIMEOUT_MS (5u * 1000)
+#define CONN_LINGER_TIME_MS (30u * 1000)
+#define CONN_LINGER_BYTES_MAX (16u * 1024 * 1024)
 
 /* Authentication: delay after a failed attempt grows per client address,
    doubling from AUTH_FAIL_DELAY_MS up to AUTH_FAIL_DELAY_MAX_MS. */
@@ -214,6 +224,9 @@
 #define STORE_SYNC_THREADS 32
 /* How long the CLI and the server wait for each other's write lock. */
 #define STORE_BUSY_TIMEOUT_MS 10000
+/* Change listeners a store takes (store_add_notify): IMAP and JMAP
+   push, with room to spare. */
+#define STORE_NOTIFY_MAX 8
 
 /* On SIGTERM, sessions get this long to finish their reply before their
    connections are cut (and as long again for store jobs in flight). */
@@ -223,8 +236,18 @@
    before the next read goes through the pool (other sessions run). */
 #define FILEREAD_SYNC_BUDGET (1024u * 1024)
 
-/* Worker threads for blocking work. */
+/* JMAP Mailbox counts (totalEmails, unreadThreads, ...) remembered per
+   mailbox for the account state they were counted at: slots of a
+   direct-mapped cache (by mailbox id). */
+#define STORE_JMAP_COUNT_CACHE 1024
+
+/* [server] workers: password hashes checked at once (CPU-bound jobs,
+   pool_submit_cpu()). */
 #define POOL_THREADS_DEFAULT 4
+/* Worker threads beyond those for jobs that mostly wait: commits
+   waiting for the disk (IMAP STORE/EXPUNGE/COPY share commits, so more
+   waiting threads means bigger shared commits), SQLite reads, files. */
+#define POOL_IO_THREADS 16
 
 /* Outbound queue ([queue] in buzon.conf; defaults as Postfix's
    minimal_backoff_time / maximal_backoff_time / maximal_queue_lifetime /
@@ -335,6 +358,14 @@
    the minimum must not exceed 30, the maximum must be at least 300). */
 #define HTTP_EVENT_PING_MIN_S 1
 #define HTTP_EVENT_PING_MAX_S 3600
+/* JMAP push (src/web/jmap_push.c): the changes committed within this
+   long of the first are sent as one StateChange (RFC 8620 7: pushes may
+   be coalesced and rate limited). */
+#define JMAP_PUSH_COALESCE_MS 100u
+/* The most mailbox-to-account mappings the push keeps (for the
+   notification of a mailbox's deletion, which comes when its row is
+   gone; when 3/4 full it starts over). */
+#define JMAP_PUSH_CACHE_MAX 4096u
 
 /* Webmail cookie sessions (src/web/http_cookie.c), kept in memory: at
    most this many at once (the least recently used is dropped for a new

@@ -20,7 +20,9 @@
  * written only when the done list goes from empty to non-empty; the loop
  * drains the eventfd before taking the list, so a completion is never
  * left behind without a pending wakeup.  Workers take jobs from the
- * urgent queue (pool_submit_first) before the ordinary one.
+ * urgent queue (pool_submit_first) first, then CPU-bound ones
+ * (pool_submit_cpu) while fewer than cpu_max of those run, then the
+ * ordinary ones.
  */
 
 struct pool_job {
@@ -40,9 +42,10 @@ struct pool {
 	unsigned nthreads;
 	pthread_t *threads;
 
-	pthread_mutex_t qlock; /* protects urgent, queue and stopping */
+	pthread_mutex_t qlock; /* protects the queues, cpu_* and stopping */
 	pthread_cond_t qcond;
-	struct pool_fifo urgent, queue;
+	struct pool_fifo urgent, cpu, queue;
+	unsigned cpu_running, cpu_max;
 	bool stopping;
 
 	pthread_mutex_t dlock; /* protects done */
@@ -99,25 +102,47 @@ pool_complete(struct pool *p, struct pool_job *j)
 	}
 }
 
+/* Whether a CPU-bound job may start now (under qlock). */
+static bool
+pool_cpu_ready(const struct pool *p)
+{
+	return p->cpu.head != NULL && p->cpu_running < p->cpu_max;
+}
+
 static void *
 pool_worker(void *arg)
 {
 	struct pool *p = arg;
 	struct pool_job *j;
+	bool cpu;
 
 	for (;;) {
 		pthread_mutex_lock(&p->qlock);
 		while (p->urgent.head == NULL && p->queue.head == NULL &&
-		       !p->stopping)
+		       !pool_cpu_ready(p) && !p->stopping)
 			pthread_cond_wait(&p->qcond, &p->qlock);
-		if ((j = pool_fifo_pop(&p->urgent)) == NULL)
-			j = pool_fifo_pop(&p->queue);
-		pthread_mutex_unlock(&p->qlock);
+		cpu = false;
+		if ((j = pool_fifo_pop(&p->urgent)) == NULL &&
+		    (cpu = pool_cpu_ready(p)))
+			j = pool_fifo_pop(&p->cpu);
 		if (j == NULL)
-			return NULL; /* stopping and the queue is empty */
+			j = pool_fifo_pop(&p->queue);
+		p->cpu_running += cpu;
+		pthread_mutex_unlock(&p->qlock);
+		/* Stopping with nothing this worker may take: CPU-bound jobs
+		   left are taken by the workers running the others. */
+		if (j == NULL)
+			return NULL;
 		if (j->work != NULL)
 			j->work(j->arg);
 		pool_complete(p, j);
+		if (cpu) {
+			pthread_mutex_lock(&p->qlock);
+			p->cpu_running--;
+			if (p->cpu.head != NULL)
+				pthread_cond_signal(&p->qcond);
+			pthread_mutex_unlock(&p->qlock);
+		}
 	}
 }
 
@@ -170,7 +195,9 @@ pool_new(struct ev *ev, unsigned nthreads)
 	pthread_cond_init(&p->qcond, NULL);
 	pthread_mutex_init(&p->dlock, NULL);
 	pool_fifo_init(&p->urgent);
+	pool_fifo_init(&p->cpu);
 	pool_fifo_init(&p->queue);
+	p->cpu_max = nthreads;
 	pool_fifo_init(&p->done);
 	if (ev_add_fd(ev, p->efd, EV_READ, pool_on_event, p) < 0)
 		fatal("pool: registering the eventfd");
@@ -248,6 +275,22 @@ pool_submit_first(struct pool *p, pool_work_fn *work, pool_done_fn *done,
 		  void *arg)
 {
 	pool_enqueue(p, &p->urgent, work, done, arg);
+}
+
+void
+pool_submit_cpu(struct pool *p, pool_work_fn *work, pool_done_fn *done,
+		void *arg)
+{
+	pool_enqueue(p, &p->cpu, work, done, arg);
+}
+
+void
+pool_set_cpu_max(struct pool *p, unsigned n)
+{
+	pthread_mutex_lock(&p->qlock);
+	p->cpu_max = n == 0 ? 1 : n < p->nthreads ? n : p->nthreads;
+	pthread_cond_broadcast(&p->qcond);
+	pthread_mutex_unlock(&p->qlock);
 }
 
 void

@@ -29,6 +29,15 @@ void pool_submit(struct pool *p, pool_work_fn *work, pool_done_fn *done,
    hashing, a search of a large mailbox).  Thread-safe. */
 void pool_submit_first(struct pool *p, pool_work_fn *work, pool_done_fn *done,
 		       void *arg);
+/* Queue CPU-bound work (password hashing): it runs on the ordinary
+   queue's terms, but at most pool_set_cpu_max() such jobs at once, so
+   that a burst of them cannot occupy every worker while jobs that only
+   wait for the disk queue up behind.  Thread-safe. */
+void pool_submit_cpu(struct pool *p, pool_work_fn *work, pool_done_fn *done,
+		     void *arg);
+/* How many pool_submit_cpu() jobs may run at once: n, at least 1, at
+   most the number of threads (the default).  Thread-safe. */
+void pool_set_cpu_max(struct pool *p, unsigned n);
 /* Post done(arg) to the loop thread from any thread, without work. */
 void pool_post(struct pool *p, pool_done_fn *done, void *arg);
 

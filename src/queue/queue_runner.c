@@ -19,6 +19,7 @@
 #include "mime/mime_summary.h"
 #include "pool.h"
 #include "smtp/smtp_parse.h"
+#include "store/store_jmap.h"
 #include "tls.h"
 #include "xalloc.h"
 
@@ -716,6 +717,17 @@ queue_record_work(void *arg)
 	size_t i = 0;
 
 	for (r = b->head; r != NULL; r = r->next, i++) {
+		const char *why = NULL;
+
+		/* a JMAP EmailSubmission's deliveryStatus (RFC 8621 7),
+		   before the entry may go: a crash in between repeats the
+		   attempt, which writes it again */
+		if (r->n > 0 &&
+		    store_jmap_obj_outcome(b->q->store, r->m->e.envid, r->o,
+					   r->n, &why) < 0)
+			log_error("queue id=%lld: submission status not "
+				  "recorded: %s",
+				  (long long)r->m->e.id, why);
 		a[i].id = r->m->e.id;
 		a[i].now = r->m->now;
 		a[i].next_attempt = r->next_attempt;

@@ -324,6 +324,26 @@ static const char store_schema_v5[] =
     " props TEXT NOT NULL);"
     "CREATE INDEX jmap_objects_account ON jmap_objects(account_id, type);";
 
+/* Version 6: JMAP at 100,000 messages a mailbox.  A copy carries the
+   thread of its Email in its account (mailbox_messages.thread_id, 0
+   until store_jmap.c threads the Email; a copy belongs to one account,
+   so unlike messages it can hold it), filled here from jmap_threads.
+   mailbox_messages_date serves Email/query inMailbox sorted by
+   receivedAt with collapseThreads from the index alone;
+   mailbox_messages_unthreaded finds the copies still to thread without
+   a scan. */
+static const char store_schema_v6[] =
+    "ALTER TABLE mailbox_messages ADD COLUMN thread_id INTEGER NOT NULL"
+    " DEFAULT 0;"
+    "UPDATE mailbox_messages SET thread_id = coalesce((SELECT t.thread_id"
+    " FROM mailboxes b JOIN jmap_threads t ON t.account_id = b.account_id"
+    " WHERE b.id = mailbox_messages.mailbox_id AND"
+    " t.message_id = mailbox_messages.message_id), 0);"
+    "CREATE INDEX mailbox_messages_date ON mailbox_messages(mailbox_id,"
+    " internaldate, message_id, thread_id);"
+    "CREATE INDEX mailbox_messages_unthreaded ON mailbox_messages(mailbox_id,"
+    " message_id) WHERE thread_id = 0;";
+
 /* store_migrations[n] takes the schema from version n to n + 1.  Add new
    versions at the end; never edit a released step. */
 static const char *const store_migrations[] = {
@@ -332,6 +352,7 @@ static const char *const store_migrations[] = {
     store_schema_v3,
     store_schema_v4,
     store_schema_v5,
+    store_schema_v6,
 };
 #define STORE_SCHEMA_VERSION                                                   \
 	((int)(sizeof(store_migrations) / sizeof(store_migrations[0])))
@@ -402,6 +423,7 @@ store_db_close(struct store_db *db)
 		return;
 	for (i = 0; i < db->n_stmts; i++)
 		sqlite3_finalize(db->stmts[i].st);
+	free(db->stmts);
 	sqlite3_close(db->db);
 	free(db);
 }
@@ -450,10 +472,14 @@ store_db_stmt(struct store_db *db, const char *sql)
 			sqlite3_clear_bindings(st);
 			return st;
 		}
-	ASSERT(db->n_stmts < STORE_DB_STMTS);
 	if (sqlite3_prepare_v3(db->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &st,
 			       NULL) != SQLITE_OK)
 		return NULL;
+	if (db->n_stmts == db->cap_stmts) {
+		db->cap_stmts = db->cap_stmts == 0 ? 32 : db->cap_stmts * 2;
+		db->stmts =
+		    xrealloc(db->stmts, db->cap_stmts * sizeof(*db->stmts));
+	}
 	db->stmts[db->n_stmts].sql = sql;
 	db->stmts[db->n_stmts].st = st;
 	db->n_stmts++;
@@ -715,8 +741,11 @@ store_free(struct store *s)
 	store_dir_free(&s->dir);
 	pthread_mutex_destroy(&s->db_mu);
 	pthread_mutex_destroy(&s->mu);
+	pthread_mutex_destroy(&s->notify_mu);
 	pthread_cond_destroy(&s->sync_cv);
 	pthread_cond_destroy(&s->commit_cv);
+	pthread_cond_destroy(&s->combine_cv);
+	pthread_mutex_destroy(&s->count_mu);
 	free(s->data_dir);
 	free(s->db_path);
 	free(s->blob_dir);
@@ -732,10 +761,14 @@ store_open(const char *data_dir, struct pool *pool, const char **error_r)
 
 	pthread_mutex_init(&s->db_mu, NULL);
 	pthread_mutex_init(&s->mu, NULL);
+	pthread_mutex_init(&s->notify_mu, NULL);
 	pthread_cond_init(&s->sync_cv, NULL);
 	pthread_cond_init(&s->commit_cv, NULL);
+	pthread_cond_init(&s->combine_cv, NULL);
+	pthread_mutex_init(&s->count_mu, NULL);
 	s->sync_tail = &s->sync_head;
 	s->commit_tail = &s->commit_head;
+	s->combine_tail = &s->combine_head;
 	s->pool = pool;
 	s->dir = store_dir_new();
 	if (store_make_dirs(s, data_dir, error_r) < 0)
@@ -780,22 +813,87 @@ store_close(struct store **sp)
 	store_free(s);
 }
 
-void
-store_set_notify(struct store *s, store_notify_fn *fn, void *arg)
+int
+store_add_notify(struct store *s, store_notify_fn *fn, void *arg)
 {
-	s->notify = fn;
-	s->notify_arg = arg;
+	int rc = -1;
+
+	pthread_mutex_lock(&s->notify_mu);
+	if (s->n_notify < STORE_NOTIFY_MAX) {
+		s->notify[s->n_notify].fn = fn;
+		s->notify[s->n_notify].arg = arg;
+		s->n_notify++;
+		rc = 0;
+	}
+	pthread_mutex_unlock(&s->notify_mu);
+	return rc;
+}
+
+void
+store_remove_notify(struct store *s, store_notify_fn *fn, void *arg)
+{
+	size_t i;
+
+	pthread_mutex_lock(&s->notify_mu);
+	for (i = 0; i < s->n_notify; i++) {
+		if (s->notify[i].fn != fn || s->notify[i].arg != arg)
+			continue;
+		memmove(&s->notify[i], &s->notify[i + 1],
+			(s->n_notify - i - 1) * sizeof(s->notify[0]));
+		s->n_notify--;
+		break;
+	}
+	pthread_mutex_unlock(&s->notify_mu);
+}
+
+static void
+store_notify_kind(struct store *s, enum store_change kind, const int64_t *ids,
+		  size_t n)
+{
+	size_t i, k;
+
+	pthread_mutex_lock(&s->notify_mu);
+	for (k = 0; k < s->n_notify; k++)
+		for (i = 0; i < n; i++)
+			s->notify[k].fn(s->notify[k].arg, kind, ids[i]);
+	pthread_mutex_unlock(&s->notify_mu);
 }
 
 void
 store_notify(struct store *s, const int64_t *ids, size_t n)
 {
+	store_notify_kind(s, STORE_CHANGE_MAILBOX, ids, n);
+}
+
+void
+store_notify_account(struct store *s, int64_t account_id)
+{
+	store_notify_kind(s, STORE_CHANGE_ACCOUNT, &account_id, 1);
+}
+
+static const char sql_notify_owner[] =
+    "SELECT account_id FROM mailboxes WHERE id = ?1";
+
+int
+store_notify_owners(struct store *s, const int64_t *ids, size_t n,
+		    int64_t *accounts_r, const char **error_r)
+{
+	struct store_db *db = store_db_acquire(s, error_r);
 	size_t i;
 
-	if (s->notify == NULL)
-		return;
-	for (i = 0; i < n; i++)
-		s->notify(s->notify_arg, ids[i]);
+	if (db == NULL)
+		return -1;
+	for (i = 0; i < n; i++) {
+		accounts_r[i] = 0;
+		if (store_db_ints(db, sql_notify_owner, &ids[i], 1,
+				  &accounts_r[i], 1) < 0) {
+			store_err_db(error_r, db, "mailbox owner");
+			store_db_release(s, db);
+			return -1;
+		}
+	}
+	store_db_release(s, db);
+	return 0;
 }
 
 int

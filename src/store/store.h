@@ -168,6 +168,10 @@ struct store_delivery {
    strings it points to must stay valid until done() (the blob is owned
    by the store from the call on). */
 typedef void store_done_fn(void *arg, int ok, const char *error);
+/* Completion of an asynchronous write (store_msg_flags_submit(),
+   store_expunge_submit()): rc as the blocking call would return it;
+   error NULL unless rc < 0, valid only during the call. */
+typedef void store_write_done_fn(void *arg, int rc, const char *error);
 /* Point d's parsed fields (envelope .. hdr_date) at what the MIME summary
    m computed; m must outlive the delivery. */
 void store_delivery_summary(struct store_delivery *d,
@@ -236,6 +240,13 @@ void store_pop3_box_free(struct store_pop3_box *box);
    Thread-safe; blocks (run it on the pool). */
 int store_expunge(struct store *s, int64_t mailbox_id, const uint32_t *uids,
 		  size_t n, const char **error_r);
+/* store_expunge() without blocking a thread: the write joins the
+   committer's next transaction and done(arg, removed or -1, error) runs
+   on the loop thread once it is durable (in CLI mode, before this
+   returns).  uids must stay valid until done. */
+void store_expunge_submit(struct store *s, int64_t mailbox_id,
+			  const uint32_t *uids, size_t n,
+			  store_write_done_fn *done, void *arg);
 
 /* Number of entries in the outbound queue (tests and `queue list`). */
 int store_queue_count(struct store *s, const char **error_r);
@@ -346,15 +357,35 @@ int store_queue_delete(struct store *s, int64_t id, const char **error_r);
 
 /* ---- change notification ---- */
 
-/* fn(arg, mailbox_id) is called after every commit that changed a
-   mailbox's messages, flags or existence (deliveries, store_msg_*,
-   store_mbox_delete/rename, store_expunge), once per mailbox and commit,
-   on the committing thread (any thread: fn must be thread-safe and fast,
-   e.g. pool_post() to the loop).  NULL turns it off.  Set it before the
-   store is used by other threads.  Changes made by other processes (the
-   CLI) are not reported. */
-typedef void store_notify_fn(void *arg, int64_t mailbox_id);
-void store_set_notify(struct store *s, store_notify_fn *fn, void *arg);
+/* What a notification names: a mailbox whose messages, flags or
+   existence changed (deliveries, store_msg_*, store_jmap_email_*,
+   store_mbox_delete/rename, store_expunge), or an account whose JMAP
+   state moved without a mailbox row changing (mailbox create and
+   subscriptions, Identities and EmailSubmissions: store_jmap_obj_put). */
+enum store_change {
+	STORE_CHANGE_MAILBOX = 1, /* id: mailboxes.id */
+	STORE_CHANGE_ACCOUNT = 2, /* id: accounts.id */
+};
+/* fn(arg, kind, id) is called after every commit that made such a
+   change, once per mailbox (or account) and commit, on the committing
+   thread (any thread: fn must be thread-safe and fast and must not block,
+   e.g. queue the id and pool_post() to the loop; it must not call
+   store_add_notify/store_remove_notify).  Changes made by other
+   processes (the CLI) are not reported. */
+typedef void store_notify_fn(void *arg, enum store_change kind, int64_t id);
+/* Add a listener.  Thread-safe, at any time (a lock guards the list; the
+   listeners run under it).  Returns 0, or -1 when STORE_NOTIFY_MAX
+   listeners are registered already. */
+int store_add_notify(struct store *s, store_notify_fn *fn, void *arg);
+/* Remove the listener added with the same fn and arg (nothing if none).
+   Thread-safe; when it returns, fn(arg, ...) is not running and is not
+   called again, so arg may be freed. */
+void store_remove_notify(struct store *s, store_notify_fn *fn, void *arg);
+/* The accounts owning the notified mailboxes ids[0..n): accounts_r[i]
+   is the account of ids[i], or 0 when that mailbox no longer exists.
+   Blocking (run on the pool).  Returns 0, or -1 with *error_r. */
+int store_notify_owners(struct store *s, const int64_t *ids, size_t n,
+			int64_t *accounts_r, const char **error_r);
 
 /* ---- counters (tests, monitoring) ---- */
 

@@ -236,6 +236,9 @@ static const char sql_unref_delete[] =
    A row without its file is never visible (refcount <= 0 means no
    mailbox holds it), and a crash between the steps leaves rows that the
    next run finds again; an unlink that finds no file is fine. */
+static const char sql_gc_sync_normal[] = "PRAGMA synchronous=NORMAL";
+static const char sql_gc_sync_full[] = "PRAGMA synchronous=FULL";
+
 void
 store_blob_gc(struct store *s)
 {
@@ -261,7 +264,11 @@ store_blob_gc(struct store *s)
 		snprintf(path, sizeof(path), "%s/%s", s->blob_dir, paths[i]);
 		(void)unlink(path);
 	}
-	if (n > 0 && store_db_begin(db) == 0) {
+	/* The rows go without an fsync of their own (synchronous=NORMAL):
+	   rows whose files are gone and whose delete a crash undid are
+	   found again by the next run, as above. */
+	if (n > 0 && store_db_exec(db, sql_gc_sync_normal) == 0 &&
+	    store_db_begin(db) == 0) {
 		st = store_db_stmt(db, sql_unref_delete);
 		for (i = 0; st != NULL && i < n; i++) {
 			sqlite3_bind_text(st, 1, paths[i], -1, SQLITE_STATIC);
@@ -275,7 +282,11 @@ store_blob_gc(struct store *s)
 		else
 			store_db_rollback(db);
 	}
-	store_db_release(s, db);
+	/* The pooled connection goes back durable, or not at all. */
+	if (n > 0 && store_db_exec(db, sql_gc_sync_full) < 0)
+		store_db_close(db);
+	else
+		store_db_release(s, db);
 	for (i = 0; i < n; i++)
 		free(paths[i]);
 	free(paths);

@@ -268,8 +268,7 @@ store_deliver_notify(struct store *s, struct store_job **jobs, size_t n)
 
 	for (i = 0; i < n; i++) {
 		/* A queue-only delivery has no mailbox (and a NULL list). */
-		if (jobs[i]->ok && s->notify != NULL &&
-		    jobs[i]->n_mbox_ids > 0) {
+		if (jobs[i]->ok && jobs[i]->n_mbox_ids > 0) {
 			ids = xrealloc(ids, (k + jobs[i]->n_mbox_ids + 1) *
 						sizeof(*ids));
 			memcpy(ids + k, jobs[i]->mbox_ids,
@@ -322,26 +321,33 @@ store_deliver_sync_dirs(struct store *s, struct store_job **jobs, size_t n)
 	}
 }
 
-/* Commit the rows of every job whose blob is safe, in one transaction:
-   one WAL fsync makes the whole batch durable.  A job whose rows cannot
-   be inserted is rolled back alone (savepoint) and fails. */
-static void
+/* Commit the rows of every job whose blob is safe and the combined
+   writes (store_combine.c) in one transaction: one WAL fsync makes the
+   whole batch durable.  A job whose rows cannot be inserted, or a write
+   that fails, is rolled back alone (savepoint) and fails.  Returns
+   whether blob gc is due (expunges). */
+static bool
 store_deliver_commit(struct store *s, struct store_db *db,
-		     struct store_job **jobs, size_t n)
+		     struct store_job **jobs, size_t n,
+		     struct store_combine_req *writes)
 {
 	char path[PATH_MAX];
-	size_t i, n_ok = 0;
+	size_t i, n_ok = 0, n_ids = 0;
+	const char *error = NULL;
+	int64_t *ids = NULL;
+	bool tx = false, gc = false;
 
 	store_deliver_sync_dirs(s, jobs, n);
 	for (i = 0; i < n; i++)
 		n_ok += jobs[i]->ok != 0;
-	if (n_ok > 0 && store_db_begin(db) < 0) {
+	if ((n_ok > 0 || writes != NULL) && !(tx = store_db_begin(db) == 0)) {
 		log_error("store commit begin: %s", sqlite3_errmsg(db->db));
 		for (i = 0; i < n; i++)
 			store_job_fail(jobs[i], "database busy");
+		store_combine_fail_all(writes, "database busy");
 		n_ok = 0;
 	}
-	for (i = 0; n_ok > 0 && i < n; i++) {
+	for (i = 0; tx && i < n; i++) {
 		const char *err = store_deliver_err_db;
 
 		if (!jobs[i]->ok)
@@ -357,11 +363,22 @@ store_deliver_commit(struct store *s, struct store_db *db,
 		}
 		(void)store_db_exec(db, sql_release);
 	}
-	if (n_ok > 0 && store_db_commit(db) < 0) {
+	if (tx && store_combine_run(db, writes, &error) < 0) {
+		/* The transaction is in an unknown state: nothing of it. */
+		log_error("store commit: %s", error);
+		store_db_rollback(db);
+		for (i = 0; i < n; i++)
+			store_job_fail(jobs[i], "database write failed");
+		store_combine_fail_all(writes, error);
+		tx = false;
+		n_ok = 0;
+	}
+	if (tx && store_db_commit(db) < 0) {
 		log_error("store commit: %s", sqlite3_errmsg(db->db));
 		store_db_rollback(db);
 		for (i = 0; i < n; i++)
 			store_job_fail(jobs[i], "database commit failed");
+		store_combine_fail_all(writes, "database commit failed");
 	}
 	pthread_mutex_lock(&s->mu);
 	if (n_ok > 0) {
@@ -377,6 +394,9 @@ store_deliver_commit(struct store *s, struct store_db *db,
 	}
 	pthread_mutex_unlock(&s->mu);
 	store_deliver_notify(s, jobs, n);
+	gc = store_combine_changes(writes, &ids, &n_ids);
+	store_notify(s, ids, n_ids);
+	free(ids);
 	/* A failed delivery leaves no file behind. */
 	for (i = 0; i < n; i++)
 		if (!jobs[i]->ok && jobs[i]->renamed) {
@@ -384,6 +404,7 @@ store_deliver_commit(struct store *s, struct store_db *db,
 				 jobs[i]->rel);
 			(void)unlink(path);
 		}
+	return gc;
 }
 
 static void
@@ -456,15 +477,17 @@ store_commit_main(void *arg)
 	struct store *s = arg;
 	struct store_job **jobs =
 	    xcalloc(STORE_COMMIT_BATCH_MAX, sizeof(*jobs));
+	struct store_combine_req *writes;
 	size_t n, i;
+	bool gc;
 
 	pthread_mutex_lock(&s->mu);
 	for (;;) {
 		while (
-		    s->commit_head == NULL &&
+		    s->commit_head == NULL && s->combine_head == NULL &&
 		    !(s->stopping && s->sync_head == NULL && s->syncing == 0))
 			pthread_cond_wait(&s->commit_cv, &s->mu);
-		if (s->commit_head == NULL)
+		if (s->commit_head == NULL && s->combine_head == NULL)
 			break;
 		for (n = 0; n < STORE_COMMIT_BATCH_MAX && s->commit_head; n++) {
 			jobs[n] = s->commit_head;
@@ -473,11 +496,20 @@ store_commit_main(void *arg)
 		if (s->commit_head == NULL)
 			s->commit_tail = &s->commit_head;
 		s->n_commit -= n;
+		/* Every combined write queued so far joins this batch. */
+		writes = s->combine_head;
+		s->combine_head = NULL;
+		s->combine_tail = &s->combine_head;
 		pthread_mutex_unlock(&s->mu);
 
-		store_deliver_commit(s, s->commit_db, jobs, n);
+		gc = store_deliver_commit(s, s->commit_db, jobs, n, writes);
+		store_combine_done(s, writes);
 		for (i = 0; i < n; i++)
 			store_job_complete(s, jobs[i]);
+		/* Files of messages nobody holds now, once the callers
+		   have their answers. */
+		if (gc)
+			store_blob_gc(s);
 
 		pthread_mutex_lock(&s->mu);
 	}
@@ -613,9 +645,9 @@ store_deliver(struct store *s, struct store_delivery *d, store_done_fn *done,
 		/* Failed jobs never touch the database: this only counts the
 		   failure and removes the blob. */
 		store_job_fail(job, "database open failed");
-		store_deliver_commit(s, NULL, &job, 1);
+		store_deliver_commit(s, NULL, &job, 1, NULL);
 	} else {
-		store_deliver_commit(s, db, &job, 1);
+		store_deliver_commit(s, db, &job, 1, NULL);
 		store_db_release(s, db);
 	}
 	store_job_complete(s, job);

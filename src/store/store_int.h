@@ -11,28 +11,27 @@
 #include "limits.h"
 #include "store/store.h"
 
-/* Prepared statements cached per connection, keyed by the address of
-   the (static) SQL text. */
-#define STORE_DB_STMTS 64
-
 /* One SQLite connection.  Used by one thread at a time: idle ones wait in
    the store's free list; the committer and the lookup directory each keep
-   their own. */
+   their own.  Prepared statements are cached per connection, keyed by
+   the address of the (static) SQL text; the cache grows with the SQL
+   texts a connection has run (bounded by those in src/store), never
+   evicts (a caller may hold a statement across other lookups). */
 struct store_db {
 	sqlite3 *db;
 	struct store_db *next; /* free list */
-	size_t n_stmts;
-	struct {
+	size_t n_stmts, cap_stmts;
+	struct store_db_stmt {
 		const char *sql;
 		sqlite3_stmt *st;
-	} stmts[STORE_DB_STMTS];
+	} *stmts; /* malloc'd */
 };
 
 /* The in-memory recipient directory (store_lookup.c). */
 struct store_dir;
 
-/* A store_msg_flags() call waiting for a group commit (store_msg.c). */
-struct store_flag_req;
+/* A write waiting to share a commit (store_combine.c). */
+struct store_combine_req;
 
 /* A delivery on its way through blob sync and group commit. */
 struct store_job {
@@ -80,16 +79,98 @@ struct store {
 
 	struct store_stats stats; /* under mu */
 
-	/* store_msg_flags() write combining (store_msg.c), under its static
-	   mutex: the requests waiting for a leader (newest first), and
-	   whether a leader is running a batch.  Zero at creation. */
-	struct store_flag_req *flag_queue;
-	bool flag_leader;
+	/* Write combining (store_combine.c), under mu: operations waiting
+	   for the committer's next transaction (in order), and where their
+	   callers wait for it. */
+	struct store_combine_req *combine_head, **combine_tail;
+	pthread_cond_t combine_cv;
 
-	/* store_set_notify(): set before other threads use the store. */
-	store_notify_fn *notify;
-	void *notify_arg;
+	/* JMAP Mailbox counts (store_jmap_query.c), under count_mu: a slot
+	   is good while its account's JMAP state is unchanged. */
+	pthread_mutex_t count_mu;
+	struct store_jmap_count {
+		int64_t account_id, mailbox_id;
+		uint64_t state;
+		uint32_t total, unread, threads, unread_threads;
+	} count_cache[STORE_JMAP_COUNT_CACHE];
+
+	/* store_add_notify() listeners, under notify_mu (held while they
+	   run, so that store_remove_notify() waits for a running one). */
+	pthread_mutex_t notify_mu;
+	struct store_listener {
+		store_notify_fn *fn;
+		void *arg;
+	} notify[STORE_NOTIFY_MAX];
+	size_t n_notify;
 };
+
+/* ---- write combining (store_combine.c) ---- */
+
+/* Mailboxes one combined write may change (COPY/MOVE: two). */
+#define STORE_COMBINE_IDS 2
+
+/* What a combined write changed: the mailboxes to notify after the
+   commit (store_combine_changed()) and whether messages may have lost
+   their last reference (blob gc after the commit). */
+struct store_combine_out {
+	int64_t ids[STORE_COMBINE_IDS];
+	size_t n_ids;
+	bool gc;
+};
+
+/* A write that can share a transaction with other writes.  run() is
+   called on the leader's thread inside the shared write transaction, in
+   a savepoint of its own, and must only use db (no other connection, no
+   blocking on other store calls): it returns a result >= 0 (passed back
+   by store_combine()), or -1 with a message in *error_r (its writes are
+   then rolled back).  undo(), if not NULL, is called when run() failed
+   or when the commit of a successful run() failed, to free what run()
+   left in arg; the operation then fails. */
+struct store_combine_op {
+	int (*run)(struct store_db *db, void *arg,
+		   struct store_combine_out *out, const char **error_r);
+	void (*undo)(void *arg);
+};
+
+/* Run op with arg in a write transaction shared with concurrent
+   store_combine() calls and deliveries on s (the committer thread's,
+   when it runs) and commit it durably (synchronous=FULL); then the
+   listeners are called for the mailboxes named in out.  Blocks until
+   the commit is done.  Returns run()'s result, or -1 (*error_r)
+   when run() or the commit failed. */
+int store_combine(struct store *s, const struct store_combine_op *op,
+		  void *arg, const char **error_r);
+/* The same without waiting: returns at once; done(done_arg, rc, error)
+   is called with run()'s result (error: NULL unless rc < 0, valid during
+   the call) once the commit is durable, on the loop thread of the
+   store's pool (in CLI mode: before this returns).  arg must stay valid
+   until then. */
+void store_combine_submit(struct store *s, const struct store_combine_op *op,
+			  void *arg, store_write_done_fn *done,
+			  void *done_arg);
+/* Record in out that mailbox_id changed (duplicates ignored, at most
+   STORE_COMBINE_IDS). */
+void store_combine_changed(struct store_combine_out *out, int64_t mailbox_id);
+
+/* The committer's side (store_deliver.c), for a batch taken from
+   s->combine_head (a list through ->next):
+   store_combine_run: run each operation in its own savepoint of db's
+   open write transaction.  0, or -1 (*error_r) when the transaction is
+   in an unknown state: roll it back and fail the batch.
+   store_combine_fail_all: fail every operation of the batch not failed
+   yet (its undo runs), with error (copied).
+   store_combine_changes: the distinct mailboxes the batch's successful
+   operations changed (*ids_r malloc'd, to free, *n_r of them); returns
+   whether blob gc is due.
+   store_combine_done: hand the results over and wake the callers; the
+   batch must not be touched afterwards. */
+int store_combine_run(struct store_db *db, struct store_combine_req *batch,
+		      const char **error_r);
+void store_combine_fail_all(struct store_combine_req *batch,
+			    const char *error);
+bool store_combine_changes(struct store_combine_req *batch, int64_t **ids_r,
+			   size_t *n_r);
+void store_combine_done(struct store *s, struct store_combine_req *batch);
 
 /* Errors: a thread-local message returned through error_r.  Always -1. */
 int store_err(const char **error_r, const char *fmt, ...)
@@ -127,8 +208,13 @@ int store_db_get_int(struct store_db *db, const char *sql, const char *text,
 int store_db_commit_changes(struct store *s, struct store_db *db,
 			    const int64_t *ids, size_t n, bool gc,
 			    const char **error_r);
-/* Call the notify hook (if set) for each of the n mailbox ids. */
+/* Call the listeners for each of the n mailbox ids
+   (STORE_CHANGE_MAILBOX). */
 void store_notify(struct store *s, const int64_t *ids, size_t n);
+/* Call the listeners for account_id (STORE_CHANGE_ACCOUNT): after a
+   commit that moved the account's JMAP state without changing a
+   mailbox row. */
+void store_notify_account(struct store *s, int64_t account_id);
 /* Run sql (cached statement) with integers args[0..n_args) bound to
    ?1.. and read the first n_v columns of its first row into v_r (left
    alone when there is no row).  For SELECTs and for writes, also with

@@ -20,23 +20,37 @@ static const char sql_state[] =
 static const char sql_bump[] =
     "UPDATE accounts SET jmap_modseq = jmap_modseq + 1 WHERE id = ?1"
     " RETURNING jmap_modseq";
+/* RFC 8621 1.5 EmailDelivery: the newest creation among the Emails
+   changed after ?2 (an Email's modseq is never below its creation). */
+static const char sql_delivery[] =
+    "SELECT coalesce(max(created), 0) FROM jmap_changes"
+    " INDEXED BY jmap_changes_modseq WHERE account_id = ?1 AND type = 2"
+    " AND modseq > ?2";
 /* Oldest change first; ?4 = max + 1 rows to see whether more remain. */
 static const char sql_changes[] =
     "SELECT obj_id, created, modseq, destroyed FROM jmap_changes"
     " INDEXED BY jmap_changes_modseq WHERE account_id = ?1 AND type = ?2"
     " AND modseq > ?3 ORDER BY modseq, obj_id LIMIT ?4";
+/* Copies without a thread (schema v6: the partial index); an Email
+   threaded already whose new copy is listed gets its thread copied in
+   store_jmap_thread_one. */
 static const char sql_unthreaded[] =
     "SELECT DISTINCT mm.message_id, m.blob FROM mailboxes b"
-    " JOIN mailbox_messages mm ON mm.mailbox_id = b.id"
+    " JOIN mailbox_messages mm INDEXED BY mailbox_messages_unthreaded"
+    " ON mm.mailbox_id = b.id AND mm.thread_id = 0"
     " JOIN messages m ON m.id = mm.message_id"
-    " WHERE b.account_id = ?1 AND NOT EXISTS(SELECT 1 FROM jmap_threads t"
-    " WHERE t.account_id = ?1 AND t.message_id = mm.message_id)"
-    " ORDER BY mm.message_id LIMIT ?2";
+    " WHERE b.account_id = ?1 ORDER BY mm.message_id LIMIT ?2";
 static const char sql_in_account[] =
     "SELECT 1 FROM mailbox_messages mm JOIN mailboxes b ON b.id ="
-    " mm.mailbox_id WHERE mm.message_id = ?2 AND b.account_id = ?1"
-    " AND NOT EXISTS(SELECT 1 FROM jmap_threads t WHERE t.account_id = ?1"
-    " AND t.message_id = ?2)";
+    " mm.mailbox_id WHERE mm.message_id = ?2 AND b.account_id = ?1";
+static const char sql_email_thread[] =
+    "SELECT thread_id FROM jmap_threads WHERE account_id = ?1 AND"
+    " message_id = ?2";
+/* The thread onto every copy of the Email in the account. */
+static const char sql_copies_thread[] =
+    "UPDATE mailbox_messages SET thread_id = ?3 WHERE message_id = ?2 AND"
+    " thread_id != ?3 AND mailbox_id IN (SELECT id FROM mailboxes WHERE"
+    " account_id = ?1)";
 /* A Message-ID's thread, if that thread still has an Email. */
 static const char sql_msgid_thread[] =
     "SELECT i.thread_id FROM jmap_msgids i WHERE i.account_id = ?1 AND"
@@ -53,37 +67,25 @@ static const char sql_thread_log[] =
     " VALUES(?1, 3, ?2, ?3, ?3) ON CONFLICT DO UPDATE SET"
     " created = CASE WHEN destroyed THEN excluded.created ELSE created END,"
     " modseq = excluded.modseq, destroyed = 0";
-static const char sql_mboxes[] =
-    "SELECT b.id, b.name, b.special_use, EXISTS(SELECT 1 FROM subscriptions"
-    " s WHERE s.account_id = b.account_id AND s.name = b.name)"
-    " FROM mailboxes b WHERE b.account_id = ?1 ORDER BY b.name";
-/* Per mailbox: Emails, unread Emails, Threads, unread Threads, where an
-   Email is unread when no copy has \Seen and none \Draft. */
-static const char sql_mbox_counts[] =
-    "WITH e AS (SELECT mm.message_id AS id, max(mm.flags & 1) AS seen,"
-    " max(mm.flags & 16) AS draft FROM mailbox_messages mm JOIN mailboxes b"
-    " ON b.id = mm.mailbox_id WHERE b.account_id = ?1 GROUP BY"
-    " mm.message_id)"
-    " SELECT mm.mailbox_id, count(DISTINCT e.id),"
-    " count(DISTINCT CASE WHEN e.seen = 0 AND e.draft = 0 THEN e.id END),"
-    " count(DISTINCT coalesce(t.thread_id, -e.id)),"
-    " count(DISTINCT CASE WHEN e.seen = 0 AND e.draft = 0 THEN"
-    "  coalesce(t.thread_id, -e.id) END)"
-    " FROM mailboxes b JOIN mailbox_messages mm ON mm.mailbox_id = b.id"
-    " JOIN e ON e.id = mm.message_id LEFT JOIN jmap_threads t ON"
-    " t.account_id = ?1 AND t.message_id = e.id"
-    " WHERE b.account_id = ?1 GROUP BY mm.mailbox_id";
-/* Every copy of the asked Emails (?2: JSON array of ids, or NULL for
-   all), grouped by Email in id order. */
+/* Every copy of the asked Emails (?2: JSON array of ids), grouped by
+   Email in id order: from the ids through mailbox_messages_message, not
+   a scan of the account; sql_emails_all: every Email of the account. */
+#define STORE_JMAP_EMAIL_COLS                                                  \
+	"SELECT m.id, mm.thread_id, mm.internaldate, m.size, mm.flags,"        \
+	" mm.keywords, mm.mailbox_id, m.blob, m.hdr_subject, m.hdr_from,"      \
+	" m.hdr_to, m.hdr_cc, m.hdr_message_id, m.hdr_date"
 static const char sql_emails[] =
-    "SELECT m.id, coalesce(t.thread_id, 0), mm.internaldate, m.size,"
-    " mm.flags, mm.keywords, mm.mailbox_id, m.blob, m.hdr_subject,"
-    " m.hdr_from, m.hdr_to, m.hdr_cc, m.hdr_message_id, m.hdr_date"
+    STORE_JMAP_EMAIL_COLS
+    " FROM mailbox_messages mm INDEXED BY mailbox_messages_message"
+    " JOIN mailboxes b ON b.id = mm.mailbox_id"
+    " JOIN messages m ON m.id = mm.message_id"
+    " WHERE mm.message_id IN (SELECT value FROM json_each(?2))"
+    " AND b.account_id = ?1 ORDER BY m.id, mm.mailbox_id";
+static const char sql_emails_all[] =
+    STORE_JMAP_EMAIL_COLS
     " FROM mailboxes b JOIN mailbox_messages mm ON mm.mailbox_id = b.id"
-    " JOIN messages m ON m.id = mm.message_id LEFT JOIN jmap_threads t ON"
-    " t.account_id = ?1 AND t.message_id = m.id"
-    " WHERE b.account_id = ?1 AND (?2 IS NULL OR m.id IN (SELECT value FROM"
-    " json_each(?2))) ORDER BY m.id, mm.mailbox_id";
+    " JOIN messages m ON m.id = mm.message_id"
+    " WHERE b.account_id = ?1 ORDER BY m.id, mm.mailbox_id";
 /* The copies of one Email in the account. */
 static const char sql_copies[] =
     "SELECT mm.mailbox_id, mm.uid, mm.flags, mm.keywords, mm.internaldate"
@@ -126,6 +128,25 @@ store_jmap_state(struct store *s, int64_t account_id, uint64_t *state_r,
 	store_db_release(s, db);
 	*state_r = (uint64_t)v;
 	return rc;
+}
+
+int
+store_jmap_delivery(struct store *s, int64_t account_id, uint64_t since,
+		    uint64_t *state_r, const char **error_r)
+{
+	struct store_db *db = store_db_acquire(s, error_r);
+	int64_t args[2] = {account_id, (int64_t)since}, v = 0;
+	int rc;
+
+	*state_r = 0;
+	if (db == NULL)
+		return -1;
+	rc = store_db_ints(db, sql_delivery, args, 2, &v, 1);
+	if (rc < 0)
+		store_err_db(error_r, db, "jmap delivery state");
+	store_db_release(s, db);
+	*state_r = (uint64_t)v;
+	return rc < 0 ? -1 : 0;
 }
 
 /* ---- changes ---- */
@@ -333,9 +354,15 @@ store_jmap_thread_one(struct store_db *db, int64_t account_id,
 
 	a[0] = account_id;
 	a[1] = t->email_id;
-	rc = store_db_ints(db, sql_in_account, a, 2, NULL, 0);
-	if (rc <= 0)
-		return rc; /* gone, or threaded already */
+	rc = store_db_ints(db, sql_email_thread, a, 2, &thread, 1);
+	if (rc == 1) {
+		/* threaded already: a new copy takes its thread */
+		a[2] = thread;
+		return store_db_ints(db, sql_copies_thread, a, 3, NULL, 0);
+	}
+	if (rc < 0 || (rc = store_db_ints(db, sql_in_account, a, 2, NULL,
+					  0)) <= 0)
+		return rc; /* gone */
 	/* RFC 8621 3: its own id (a reply may have come first), then the
 	   ids it refers to */
 	if (t->msgid != NULL &&
@@ -349,7 +376,8 @@ store_jmap_thread_one(struct store_db *db, int64_t account_id,
 	if (thread == 0)
 		thread = t->email_id;
 	a[2] = thread;
-	if (store_db_ints(db, sql_thread_insert, a, 3, NULL, 0) < 0)
+	if (store_db_ints(db, sql_thread_insert, a, 3, NULL, 0) < 0 ||
+	    store_db_ints(db, sql_copies_thread, a, 3, NULL, 0) < 0)
 		return -1;
 	a[1] = thread;
 	a[2] = modseq;
@@ -397,81 +425,6 @@ store_jmap_thread_assign(struct store *s, int64_t account_id,
 fail:
 	store_err_db(error_r, db, "jmap threads");
 	store_db_release(s, db);
-	return -1;
-}
-
-/* ---- mailboxes ---- */
-
-void
-store_jmap_mboxes_free(struct store_jmap_mbox *list, size_t n)
-{
-	size_t i;
-
-	for (i = 0; i < n; i++) {
-		free(list[i].name);
-		free(list[i].special_use);
-	}
-	free(list);
-}
-
-int
-store_jmap_mboxes(struct store *s, int64_t account_id,
-		  struct store_jmap_mbox **list_r, size_t *n_r,
-		  uint64_t *state_r, const char **error_r)
-{
-	struct store_jmap_mbox *l = NULL;
-	struct store_db *db;
-	sqlite3_stmt *st;
-	int64_t state = 0;
-	size_t n = 0, i;
-	int rc;
-
-	*list_r = NULL;
-	*n_r = 0;
-	if ((db = store_db_acquire_tx(s, false, error_r)) == NULL)
-		return -1;
-	if (store_db_ints(db, sql_state, &account_id, 1, &state, 1) < 0 ||
-	    (st = store_db_stmt(db, sql_mboxes)) == NULL)
-		goto fail;
-	sqlite3_bind_int64(st, 1, account_id);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		l = xrealloc(l, (n + 1) * sizeof(*l));
-		memset(&l[n], 0, sizeof(*l));
-		l[n].id = sqlite3_column_int64(st, 0);
-		l[n].name = store_jmap_strdup(st, 1);
-		l[n].special_use = store_jmap_strdup(st, 2);
-		l[n].subscribed = sqlite3_column_int(st, 3) != 0;
-		n++;
-	}
-	sqlite3_reset(st);
-	if (rc != SQLITE_DONE || (st = store_db_stmt(db, sql_mbox_counts)) ==
-				     NULL)
-		goto fail;
-	sqlite3_bind_int64(st, 1, account_id);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		int64_t id = sqlite3_column_int64(st, 0);
-
-		for (i = 0; i < n && l[i].id != id; i++)
-			;
-		if (i == n)
-			continue;
-		l[i].total = (uint32_t)sqlite3_column_int64(st, 1);
-		l[i].unread = (uint32_t)sqlite3_column_int64(st, 2);
-		l[i].threads = (uint32_t)sqlite3_column_int64(st, 3);
-		l[i].unread_threads = (uint32_t)sqlite3_column_int64(st, 4);
-	}
-	sqlite3_reset(st);
-	if (rc != SQLITE_DONE)
-		goto fail;
-	store_db_release(s, db);
-	*list_r = l;
-	*n_r = n;
-	*state_r = (uint64_t)state;
-	return 0;
-fail:
-	store_err_db(error_r, db, "jmap mailboxes");
-	store_db_release(s, db);
-	store_jmap_mboxes_free(l, n);
 	return -1;
 }
 
@@ -526,30 +479,24 @@ store_jmap_emails(struct store *s, int64_t account_id, const int64_t *ids,
 	sqlite3_stmt *st;
 	int64_t state = 0;
 	char *json = NULL;
-	size_t k = 0, i, len = 0;
+	size_t k = 0;
 	int rc;
 
 	*list_r = NULL;
 	*n_r = 0;
-	if (ids != NULL) {
-		json = xmalloc(3 + n * 21);
-		json[len++] = '[';
-		for (i = 0; i < n; i++)
-			len += (size_t)sprintf(json + len, "%s%lld",
-					       i ? "," : "",
-					       (long long)ids[i]);
-		json[len++] = ']';
-		json[len] = '\0';
-	}
+	if (ids != NULL)
+		json = store_jmap_ids_json(ids, n);
 	if ((db = store_db_acquire_tx(s, false, error_r)) == NULL) {
 		free(json);
 		return -1;
 	}
 	if (store_db_ints(db, sql_state, &account_id, 1, &state, 1) < 0 ||
-	    (st = store_db_stmt(db, sql_emails)) == NULL)
+	    (st = store_db_stmt(db, json != NULL ? sql_emails
+						  : sql_emails_all)) == NULL)
 		goto fail;
 	sqlite3_bind_int64(st, 1, account_id);
-	store_db_bind_text(st, 2, json);
+	if (json != NULL)
+		store_db_bind_text(st, 2, json);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		int64_t id = sqlite3_column_int64(st, 0);
 		int64_t date = sqlite3_column_int64(st, 2);
@@ -559,7 +506,6 @@ store_jmap_emails(struct store *s, int64_t account_id, const int64_t *ids,
 			e = &l[k++];
 			memset(e, 0, sizeof(*e));
 			e->id = id;
-			e->thread_id = sqlite3_column_int64(st, 1);
 			e->received = date;
 			e->size = (uint64_t)sqlite3_column_int64(st, 3);
 			e->blob_path = xasprintf(
@@ -574,6 +520,9 @@ store_jmap_emails(struct store *s, int64_t account_id, const int64_t *ids,
 		}
 		if (date < e->received)
 			e->received = date;
+		/* a copy not yet threaded has 0 */
+		if (sqlite3_column_int64(st, 1) > e->thread_id)
+			e->thread_id = sqlite3_column_int64(st, 1);
 		e->flags |= (uint32_t)sqlite3_column_int64(st, 4);
 		store_jmap_kw_union(e,
 				    (const char *)sqlite3_column_text(st, 5));
@@ -596,6 +545,21 @@ fail:
 	store_jmap_emails_free(l, k);
 	free(json);
 	return -1;
+}
+
+char *
+store_jmap_ids_json(const int64_t *ids, size_t n)
+{
+	char *json = xmalloc(3 + n * 21);
+	size_t i, len = 0;
+
+	json[len++] = '[';
+	for (i = 0; i < n; i++)
+		len += (size_t)sprintf(json + len, "%s%lld", i ? "," : "",
+				       (long long)ids[i]);
+	json[len++] = ']';
+	json[len] = '\0';
+	return json;
 }
 
 /* ---- writing ---- */

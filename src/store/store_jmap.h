@@ -22,6 +22,11 @@
      the JMAP layer lists unthreaded Emails (store_jmap_unthreaded),
      reads their header fields and hands the ids back
      (store_jmap_thread_assign).  Delivery is untouched by threading.
+     Schema v6 also writes the thread onto each of the Email's copies
+     (mailbox_messages.thread_id, 0 until then: a copy belongs to one
+     account), so a mailbox's Threads come from one index; a new copy
+     of an Email threaded already is listed as unthreaded and just
+     takes that thread.
    - Change log (schema v4, triggers in store.c): accounts.jmap_modseq
      grows with every change of the account's mailboxes, copies, flags,
      keywords or subscriptions, in the same transaction, whoever makes
@@ -66,6 +71,19 @@ enum store_jmap_type {
 int store_jmap_state(struct store *s, int64_t account_id, uint64_t *state_r,
 		     const char **error_r);
 
+/* RFC 8621 1.5: the EmailDelivery state changes when an Email is
+   created in the account (SMTP delivery, IMAP APPEND, JMAP Email/set
+   create, Email/import, Email/copy from another account; a new copy of
+   an Email the account has creates nothing) and not on other Email
+   changes (flags, keywords, moves, expunges).  It is the change log's
+   modseq of the newest Email creation, kept by the log entries of
+   destroyed Emails too.  *state_r: that modseq when an Email was
+   created after since (then > since), else some value <= since (0 when
+   no Email changed after since).  Reads only the entries changed after
+   since.  Returns 0 or -1. */
+int store_jmap_delivery(struct store *s, int64_t account_id, uint64_t since,
+			uint64_t *state_r, const char **error_r);
+
 /* What changed for objects of type since state `since` (RFC 8620 5.2),
    at most max ids in all: created (created after since, not destroyed),
    updated (created before, changed after), destroyed (created before,
@@ -88,7 +106,8 @@ void store_jmap_changes_free(struct store_jmap_changes *c);
 
 /* ---- threads ---- */
 
-/* Emails of account_id without a thread, in id order, at most max:
+/* Emails of account_id with a copy without a thread, in id order, at
+   most max:
    *ids_r and *paths_r (absolute paths of the message files) are
    malloc'd arrays of *n_r entries, each path malloc'd (free with
    store_jmap_unthreaded_free).  Returns 0 or -1. */
@@ -107,8 +126,10 @@ struct store_jmap_threading {
 	size_t n_refs;
 };
 /* Assign threads to t[0..n) (ascending email_id) in one transaction, as
-   the design above says, and log the Thread changes.  Emails that left
-   the account or have a thread already are skipped.  Returns 0 or -1. */
+   the design above says, log the Thread changes and write the thread
+   onto the Emails' copies.  Emails that left the account are skipped;
+   one that has a thread already only has it written onto its copies.
+   Returns 0 or -1. */
 int store_jmap_thread_assign(struct store *s, int64_t account_id,
 			     const struct store_jmap_threading *t, size_t n,
 			     const char **error_r);
@@ -127,7 +148,8 @@ struct store_jmap_mbox {
 					     unread Email) in the mailbox */
 };
 /* Every mailbox of account_id in name order, and the state they were
-   read at (one transaction).  *list_r: malloc'd (free with
+   read at (one transaction; store_jmap_query.c, one pass over the
+   account's copies).  *list_r: malloc'd (free with
    store_jmap_mboxes_free).  Returns 0 or -1. */
 int store_jmap_mboxes(struct store *s, int64_t account_id,
 		      struct store_jmap_mbox **list_r, size_t *n_r,
@@ -156,6 +178,40 @@ int store_jmap_emails(struct store *s, int64_t account_id, const int64_t *ids,
 		      size_t n, struct store_jmap_email **list_r, size_t *n_r,
 		      uint64_t *state_r, const char **error_r);
 void store_jmap_emails_free(struct store_jmap_email *list, size_t n);
+/* ids[0..n) as a JSON array text (the json_each() argument of the
+   store's id-list queries), malloc'd. */
+char *store_jmap_ids_json(const int64_t *ids, size_t n);
+
+/* ---- listings for Email/query and Thread/get (store_jmap_query.c) ---- */
+
+/* An Email and its Thread (0: not yet threaded). */
+struct store_jmap_ref {
+	int64_t id, thread_id;
+};
+/* The Emails with a copy in mailbox_id (none when it is not a mailbox
+   of account_id), ordered by the internal date of that copy (an
+   Email's copies keep the date they were made from, so it is the
+   Email's receivedAt), ties by Email id, ascending or not; each Email
+   once; with collapse only the first Email of each Thread (RFC 8621
+   4.4.3; an Email not yet threaded counts as a Thread of its own).
+   Reads one index, nothing else of the messages.  *list_r: malloc'd,
+   *state_r the account's state in the same transaction.  Returns 0 or
+   -1. */
+int store_jmap_mailbox_emails(struct store *s, int64_t account_id,
+			      int64_t mailbox_id, bool ascending,
+			      bool collapse, struct store_jmap_ref **list_r,
+			      size_t *n_r, uint64_t *state_r,
+			      const char **error_r);
+/* The Emails of the Threads thread_ids[0..n) of account_id (NULL: of
+   every Thread of the account), ordered by Thread id, then receivedAt,
+   then Email id (RFC 8621 3: oldest first); Threads without Emails are
+   absent.  *list_r: malloc'd, *state_r as above.  Returns 0, -2 when
+   thread_ids is NULL and the account has more than max Threads
+   (nothing listed), -1 error. */
+int store_jmap_thread_emails(struct store *s, int64_t account_id,
+			     const int64_t *thread_ids, size_t n, size_t max,
+			     struct store_jmap_ref **list_r, size_t *n_r,
+			     uint64_t *state_r, const char **error_r);
 
 /* ---- blobs ---- */
 
@@ -226,5 +282,32 @@ void store_jmap_objs_free(struct store_jmap_obj *list, size_t n);
 int store_jmap_obj_put(struct store *s, int64_t account_id,
 		       enum store_jmap_type type, int64_t id,
 		       const char *props, int64_t *id_r, const char **error_r);
+/* Merge patch (RFC 7396) the props of object id with patch (a JSON
+   object text): only the members patch names change, so concurrent
+   writers of other members (store_jmap_obj_outcome) are kept.  Logged
+   like a put.  Returns 1 done, 0 no such object, -1 error. */
+int store_jmap_obj_patch(struct store *s, int64_t account_id,
+			 enum store_jmap_type type, int64_t id,
+			 const char *patch, const char **error_r);
+
+/* EmailSubmission delivery (RFC 8621 7 deliveryStatus).  The queue
+   entry of a JMAP submission carries an envelope id (RFC 3461 ENVID)
+   naming the submission object and a random nonce the object keeps in
+   its "_nonce" property (so no other sender's ENVID can name it).  The
+   queue hands each attempt's outcomes to store_jmap_obj_outcome. */
+struct store_queue_outcome;
+/* The envelope id of submission object id whose "_nonce" is nonce
+   (letters and digits), malloc'd. */
+char *store_jmap_obj_envid(int64_t id, const char *nonce);
+/* Record the outcomes o[0..n) of one queue attempt of the entry with
+   envelope id envid (NULL allowed): each address's [state (enum
+   store_qrcpt_state), reply text] goes under the object's "_queue"
+   property ({address: [state, reply]}, one per address, the latest)
+   and the object's change is logged, so its account's state moves.
+   Returns 1, 0 when envid names no live submission object (none, an
+   SMTP client's, a wrong nonce, destroyed), -1 error. */
+int store_jmap_obj_outcome(struct store *s, const char *envid,
+			   const struct store_queue_outcome *o, size_t n,
+			   const char **error_r);
 
 #endif

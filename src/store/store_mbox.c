@@ -306,8 +306,10 @@ store_mbox_create(struct store *s, int64_t account_id, const char *name,
 		store_db_release(s, db);
 		return rc;
 	}
-	return store_db_commit_changes(s, db, NULL, 0, false, error_r) < 0 ? -1
-									   : 1;
+	if (store_db_commit_changes(s, db, NULL, 0, false, error_r) < 0)
+		return -1;
+	store_notify_account(s, account_id); /* JMAP push */
+	return 1;
 }
 
 /* ---- delete ---- */
@@ -525,7 +527,10 @@ store_mbox_subscribe(struct store *s, int64_t account_id, const char *name,
 	if (rc < 0)
 		store_err_db(error_r, db, "subscribe");
 	store_db_release(s, db);
-	return rc < 0 ? -1 : 0;
+	if (rc < 0)
+		return -1;
+	store_notify_account(s, account_id); /* JMAP push */
+	return 0;
 }
 
 int
@@ -602,37 +607,52 @@ store_mbox_status(struct store *s, int64_t mailbox_id,
 	return rc;
 }
 
+/* The \Recent claim of a SELECT shares commits (store_combine.c). */
+struct store_recent_arg {
+	int64_t mailbox_id;
+	int64_t v[2]; /* recent_uid, uidnext */
+};
+
+static int
+store_mbox_recent_run(struct store_db *db, void *arg,
+		      struct store_combine_out *out, const char **error_r)
+{
+	struct store_recent_arg *a = arg;
+	int rc;
+
+	(void)out; /* the claim changes no message: nobody to notify */
+	rc = store_db_ints(db, sql_recent_read, &a->mailbox_id, 1, a->v, 2);
+	if (rc == 1 && a->v[0] + 1 < a->v[1] &&
+	    store_db_ints(db, sql_recent_claim, &a->mailbox_id, 1, NULL, 0) <
+		0)
+		rc = -1;
+	return rc < 0 ? store_err_db(error_r, db, "recent") : rc;
+}
+
+static const struct store_combine_op store_mbox_recent_op = {
+    store_mbox_recent_run, NULL};
+
 int
 store_mbox_recent(struct store *s, int64_t mailbox_id, uint32_t *first_r,
 		  const char **error_r)
 {
+	struct store_recent_arg a = {mailbox_id, {0, 0}};
 	struct store_db *db;
-	int64_t v[2]; /* recent_uid, uidnext */
 	int rc;
 
 	*first_r = 0;
 	if ((db = store_db_acquire(s, error_r)) == NULL)
 		return -1;
-	/* Most SELECTs find nothing new: look before taking the write
-	   lock, then look again under it. */
-	rc = store_db_ints(db, sql_recent_read, &mailbox_id, 1, v, 2);
-	if (rc == 1 && v[0] + 1 < v[1]) {
-		if (store_db_begin(db) < 0)
-			rc = -1;
-		else
-			rc = store_db_ints(db, sql_recent_read, &mailbox_id, 1,
-					   v, 2);
-		if (rc == 1 && v[0] + 1 < v[1] &&
-		    (store_db_ints(db, sql_recent_claim, &mailbox_id, 1, NULL,
-				   0) < 0 ||
-		     store_db_commit(db) < 0))
-			rc = -1;
-	}
+	/* Most SELECTs find nothing new: look before queueing a write,
+	   then look again in it. */
+	rc = store_db_ints(db, sql_recent_read, &mailbox_id, 1, a.v, 2);
 	if (rc < 0)
 		store_err_db(error_r, db, "recent");
-	store_db_release(s, db); /* rolls back what was not committed */
+	store_db_release(s, db);
+	if (rc == 1 && a.v[0] + 1 < a.v[1])
+		rc = store_combine(s, &store_mbox_recent_op, &a, error_r);
 	if (rc == 1)
-		*first_r = (uint32_t)(v[0] + 1);
+		*first_r = (uint32_t)(a.v[0] + 1);
 	return rc;
 }
 

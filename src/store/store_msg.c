@@ -646,153 +646,100 @@ store_msg_flags_tx(struct store_db *db, int64_t mailbox_id,
 	return 0;
 }
 
-/* Write combining: concurrent store_msg_flags() calls share one write
-   transaction and one commit (one fsync) instead of queueing on the
-   write lock one by one.  A caller queues its request on the store; if
-   no leader is running it becomes the leader: it takes every queued
-   request, applies each in its own savepoint (a failure rolls back only
-   that one), commits once and wakes the others with their results.  A
-   caller returns only once the commit holding its changes is durable. */
-struct store_flag_req {
-	struct store_flag_req *next;
+/* STORE from every session shares commits (store_combine.c). */
+struct store_flags_arg {
 	int64_t mailbox_id;
 	const struct store_flag_update *u;
 	struct store_flag_result *r;
 	size_t n;
-	bool changed; /* wrote rows (inside the shared transaction) */
-	bool done;    /* results final: set by the leader under flag_mu */
-	int rc;
-	char error[256]; /* rc < 0 */
 };
 
-/* One mutex and condition for all stores: held only to queue and to hand
-   results over. */
-static pthread_mutex_t flag_mu = PTHREAD_MUTEX_INITIALIZER;
-static pthread_cond_t flag_cv = PTHREAD_COND_INITIALIZER;
-
-static const char sql_flag_savepoint[] = "SAVEPOINT flags";
-static const char sql_flag_release[] = "RELEASE flags";
-static const char sql_flag_rollback_to[] = "ROLLBACK TO flags";
-
-/* Fail q with the message error (the leader's thread-local one). */
-static void
-store_flag_req_fail(struct store_flag_req *q, const char *error)
+static int
+store_msg_flags_run(struct store_db *db, void *arg,
+		    struct store_combine_out *out, const char **error_r)
 {
-	store_flag_results_free(q->r, q->n);
-	q->r = NULL;
-	q->n = 0;
-	q->changed = false;
-	q->rc = -1;
-	snprintf(q->error, sizeof(q->error), "%s", error);
+	struct store_flags_arg *a = arg;
+	bool changed = false;
+
+	if (store_msg_flags_tx(db, a->mailbox_id, a->u, &a->r, &a->n,
+			       &changed) < 0)
+		return store_err_db(error_r, db, "store flags");
+	if (changed)
+		store_combine_changed(out, a->mailbox_id);
+	return 0;
 }
 
-/* Run the requests of batch (a list) in one transaction and commit it. */
 static void
-store_flag_batch(struct store *s, struct store_flag_req *batch)
+store_msg_flags_undo(void *arg)
 {
-	struct store_flag_req *q;
-	const char *error = NULL;
-	struct store_db *db;
-	int64_t *ids = NULL;
-	size_t n_ids = 0, cap = 0, i;
+	struct store_flags_arg *a = arg;
 
-	if ((db = store_db_acquire_tx(s, true, &error)) == NULL) {
-		for (q = batch; q != NULL; q = q->next)
-			store_flag_req_fail(q, error);
-		return;
-	}
-	for (q = batch; q != NULL; q = q->next) {
-		if (store_db_exec(db, sql_flag_savepoint) < 0) {
-			store_err_db(&error, db, "store flags");
-			store_flag_req_fail(q, error);
-			continue;
-		}
-		if (store_msg_flags_tx(db, q->mailbox_id, q->u, &q->r, &q->n,
-				       &q->changed) < 0) {
-			store_err_db(&error, db, "store flags");
-			store_flag_req_fail(q, error);
-			/* Undo this request's writes only; the savepoint
-			   stays open until RELEASE. */
-			(void)store_db_exec(db, sql_flag_rollback_to);
-		}
-		if (store_db_exec(db, sql_flag_release) < 0) {
-			/* Unknown state of the transaction: fail all. */
-			store_err_db(&error, db, "store flags");
-			for (q = batch; q != NULL; q = q->next)
-				store_flag_req_fail(q, error);
-			store_db_release(s, db); /* rolls back */
-			return;
-		}
-	}
-	for (q = batch; q != NULL; q = q->next) {
-		if (q->rc < 0 || !q->changed)
-			continue;
-		for (i = 0; i < n_ids && ids[i] != q->mailbox_id; i++)
-			;
-		if (i < n_ids)
-			continue;
-		if (n_ids == cap) {
-			cap = cap < 8 ? 8 : cap * 2;
-			ids = xrealloc(ids, cap * sizeof(*ids));
-		}
-		ids[n_ids++] = q->mailbox_id;
-	}
-	if (n_ids == 0)
-		store_db_release(s, db); /* nothing changed: nothing written */
-	else if (store_db_commit_changes(s, db, ids, n_ids, false, &error) < 0)
-		for (q = batch; q != NULL; q = q->next)
-			if (q->rc == 0 && q->changed)
-				store_flag_req_fail(q, error);
-	free(ids);
+	store_flag_results_free(a->r, a->n);
+	a->r = NULL;
+	a->n = 0;
 }
+
+static const struct store_combine_op store_msg_flags_op = {
+    store_msg_flags_run, store_msg_flags_undo};
 
 int
 store_msg_flags(struct store *s, int64_t mailbox_id,
 		const struct store_flag_update *u, struct store_flag_result **r_r,
 		size_t *n_r, const char **error_r)
 {
-	struct store_flag_req req, *batch, *q, *next;
+	struct store_flags_arg a = {mailbox_id, u, NULL, 0};
 
 	*r_r = NULL;
 	*n_r = 0;
 	if (u->n == 0)
 		return 0;
-	memset(&req, 0, sizeof(req));
-	req.mailbox_id = mailbox_id;
-	req.u = u;
-	pthread_mutex_lock(&flag_mu);
-	req.next = s->flag_queue;
-	s->flag_queue = &req;
-	while (!req.done && s->flag_leader)
-		pthread_cond_wait(&flag_cv, &flag_mu);
-	if (!req.done) {
-		/* Lead: take the whole queue (this request is in it). */
-		s->flag_leader = true;
-		/* Newest first in the queue: reverse, to run them in the
-		   order they came. */
-		for (batch = NULL, q = s->flag_queue; q != NULL; q = next) {
-			next = q->next;
-			q->next = batch;
-			batch = q;
-		}
-		s->flag_queue = NULL;
-		pthread_mutex_unlock(&flag_mu);
-		store_flag_batch(s, batch);
-		pthread_mutex_lock(&flag_mu);
-		for (q = batch; q != NULL; q = next) {
-			next = q->next; /* q may return once done is set */
-			q->done = true;
-		}
-		s->flag_leader = false;
-		/* Wakes the followers, and the next leader if more queued. */
-		pthread_cond_broadcast(&flag_cv);
-	}
-	pthread_mutex_unlock(&flag_mu);
-	if (req.rc < 0)
-		return store_err(error_r, "%s", req.error);
-	*r_r = req.r;
-	*n_r = req.n;
+	if (store_combine(s, &store_msg_flags_op, &a, error_r) < 0)
+		return -1;
+	*r_r = a.r;
+	*n_r = a.n;
 	return 0;
+}
+
+/* An asynchronous STORE: the arguments live with the request. */
+struct store_flags_async {
+	struct store_flags_arg a;
+	struct store_flag_result **r_r;
+	size_t *n_r;
+	store_write_done_fn *done;
+	void *arg;
+};
+
+static void
+store_msg_flags_complete(void *arg, int rc, const char *error)
+{
+	struct store_flags_async *x = arg;
+
+	if (rc >= 0) {
+		*x->r_r = x->a.r;
+		*x->n_r = x->a.n;
+	}
+	x->done(x->arg, rc < 0 ? -1 : 0, error);
+	free(x);
+}
+
+void
+store_msg_flags_submit(struct store *s, int64_t mailbox_id,
+		       const struct store_flag_update *u,
+		       struct store_flag_result **r_r, size_t *n_r,
+		       store_write_done_fn *done, void *arg)
+{
+	struct store_flags_async *x = xzalloc(sizeof(*x));
+
+	*r_r = NULL;
+	*n_r = 0;
+	x->a.mailbox_id = mailbox_id;
+	x->a.u = u;
+	x->r_r = r_r;
+	x->n_r = n_r;
+	x->done = done;
+	x->arg = arg;
+	store_combine_submit(s, &store_msg_flags_op, &x->a,
+			     store_msg_flags_complete, x);
 }
 
 /* ---- copy and move ---- */
@@ -846,78 +793,155 @@ store_msg_copy_rows(struct store_db *db, int64_t dst,
 	return 0;
 }
 
+/* COPY/MOVE from every session shares commits (store_combine.c). */
+struct store_copy_arg {
+	int64_t src, dst;
+	const uint32_t *uids;
+	size_t n;
+	bool move;
+	/* results */
+	uint32_t *src_uids, *dst_uids, uidvalidity;
+	size_t k;
+};
+
+static void
+store_msg_copy_undo(void *arg)
+{
+	struct store_copy_arg *a = arg;
+
+	free(a->src_uids);
+	free(a->dst_uids);
+	a->src_uids = a->dst_uids = NULL;
+	a->k = 0;
+}
+
+/* 1 copied, 0 dst does not exist, -1 error. */
+static int
+store_msg_copy_run(struct store_db *db, void *arg,
+		   struct store_combine_out *out, const char **error_r)
+{
+	struct store_copy_arg *a = arg;
+	struct store_flag_result *r = NULL;
+	struct store_msg_src *src = NULL;
+	int64_t dst_box[2], src_box[2]; /* account_id, uidvalidity */
+	ptrdiff_t k = 0;
+	size_t i;
+	int rc;
+
+	rc = store_db_ints(db, sql_box_account, &a->dst, 1, dst_box, 2);
+	if (rc != 1)
+		return rc < 0 ? store_err_db(error_r, db, "copy") : 0;
+	a->uidvalidity = (uint32_t)dst_box[1];
+	rc = store_db_ints(db, sql_box_account, &a->src, 1, src_box, 2);
+	if (rc < 0)
+		return store_err_db(error_r, db, "copy");
+	if (rc == 1 && src_box[0] != dst_box[0])
+		return store_err(error_r, "copy between accounts");
+	if (a->n == 0)
+		return 1; /* nothing to copy */
+	src = xcalloc(a->n, sizeof(*src));
+	k = store_msg_read_set(db, sql_copy_read, a->src, a->uids, a->n, &r,
+			       store_msg_copy_row, src);
+	rc = k < 0 ? -1 : 0;
+	if (k > 0) {
+		a->k = (size_t)k;
+		a->src_uids = xcalloc(a->k, sizeof(*a->src_uids));
+		a->dst_uids = xcalloc(a->k, sizeof(*a->dst_uids));
+		for (i = 0; i < a->k; i++)
+			a->src_uids[i] = r[i].uid;
+		rc = store_msg_copy_rows(db, a->dst, r, src, a->k, a->dst_uids);
+		if (rc == 0 && a->move &&
+		    store_expunge_rows(db, a->src, a->src_uids, a->k) != k)
+			rc = -1;
+	}
+	store_flag_results_free(r, k > 0 ? (size_t)k : 0);
+	free(src);
+	if (rc == -2)
+		return store_err(error_r, "no UIDs left in the mailbox");
+	if (rc < 0)
+		return store_err_db(error_r, db, "copy");
+	if (a->k > 0) {
+		store_combine_changed(out, a->dst);
+		if (a->move)
+			store_combine_changed(out, a->src);
+	}
+	return 1;
+}
+
+static const struct store_combine_op store_msg_copy_op = {
+    store_msg_copy_run, store_msg_copy_undo};
+
 int
 store_msg_copy(struct store *s, int64_t src_mailbox_id, const uint32_t *uids,
 	       size_t n, int64_t dst_mailbox_id, bool move,
 	       uint32_t **src_uids_r, uint32_t **dst_uids_r, size_t *n_r,
 	       uint32_t *dst_uidvalidity_r, const char **error_r)
 {
-	struct store_flag_result *r = NULL;
-	struct store_msg_src *src = NULL;
-	uint32_t *src_uids = NULL, *dst_uids = NULL, uidvalidity;
-	int64_t dst_box[2], src_box[2]; /* account_id, uidvalidity */
-	int64_t ids[2] = {dst_mailbox_id, src_mailbox_id};
-	struct store_db *db;
-	ptrdiff_t k = 0;
-	size_t i;
+	struct store_copy_arg a = {
+	    .src = src_mailbox_id, .dst = dst_mailbox_id, .uids = uids,
+	    .n = n, .move = move};
 	int rc;
 
 	*src_uids_r = *dst_uids_r = NULL;
 	*n_r = 0;
 	*dst_uidvalidity_r = 0;
-	if ((db = store_db_acquire_tx(s, true, error_r)) == NULL)
-		return -1;
-	rc = store_db_ints(db, sql_box_account, &dst_mailbox_id, 1, dst_box, 2);
-	uidvalidity = rc == 1 ? (uint32_t)dst_box[1] : 0;
-	if (rc == 1 &&
-	    store_db_ints(db, sql_box_account, &src_mailbox_id, 1, src_box,
-			  2) == 1 &&
-	    src_box[0] != dst_box[0]) {
-		store_db_release(s, db);
-		return store_err(error_r, "copy between accounts");
-	}
-	if (rc == 1 && n > 0) {
-		src = xcalloc(n, sizeof(*src));
-		k = store_msg_read_set(db, sql_copy_read, src_mailbox_id, uids,
-				       n, &r, store_msg_copy_row, src);
-		rc = k < 0 ? -1 : 1;
-	}
-	if (rc == 1 && k > 0) {
-		src_uids = xcalloc((size_t)k, sizeof(*src_uids));
-		dst_uids = xcalloc((size_t)k, sizeof(*dst_uids));
-		for (i = 0; i < (size_t)k; i++)
-			src_uids[i] = r[i].uid;
-		rc = store_msg_copy_rows(db, dst_mailbox_id, r, src, (size_t)k,
-					 dst_uids);
-		if (rc == -2)
-			store_err(error_r, "no UIDs left in the mailbox");
-		else if (rc == 0 && move &&
-			 store_expunge_rows(db, src_mailbox_id, src_uids,
-					    (size_t)k) != k)
-			rc = -1;
-		if (rc == 0)
-			rc = 1;
-	}
-	if (rc == -1)
-		store_err_db(error_r, db, "copy");
-	if (rc == 1 && k > 0)
-		rc = store_db_commit_changes(
-			 s, db, ids, move && src_mailbox_id != dst_mailbox_id ? 2 : 1,
-			 false, error_r) < 0
-			 ? -1
-			 : 1;
-	else
-		store_db_release(s, db); /* rolls back; nothing was written */
-	store_flag_results_free(r, k > 0 ? (size_t)k : 0);
-	free(src);
-	if (rc != 1) {
-		free(src_uids);
-		free(dst_uids);
-		return rc < 0 ? -1 : 0;
-	}
-	*src_uids_r = src_uids;
-	*dst_uids_r = dst_uids;
-	*n_r = (size_t)k;
-	*dst_uidvalidity_r = uidvalidity;
+	rc = store_combine(s, &store_msg_copy_op, &a, error_r);
+	if (rc <= 0)
+		return rc;
+	*src_uids_r = a.src_uids;
+	*dst_uids_r = a.dst_uids;
+	*n_r = a.k;
+	*dst_uidvalidity_r = a.uidvalidity;
 	return 1;
+}
+
+/* An asynchronous COPY/MOVE: the arguments live with the request. */
+struct store_copy_async {
+	struct store_copy_arg a;
+	uint32_t **src_uids_r, **dst_uids_r, *dst_uidvalidity_r;
+	size_t *n_r;
+	store_write_done_fn *done;
+	void *arg;
+};
+
+static void
+store_msg_copy_complete(void *arg, int rc, const char *error)
+{
+	struct store_copy_async *x = arg;
+
+	if (rc > 0) {
+		*x->src_uids_r = x->a.src_uids;
+		*x->dst_uids_r = x->a.dst_uids;
+		*x->n_r = x->a.k;
+		*x->dst_uidvalidity_r = x->a.uidvalidity;
+	}
+	x->done(x->arg, rc, error);
+	free(x);
+}
+
+void
+store_msg_copy_submit(struct store *s, int64_t src_mailbox_id,
+		      const uint32_t *uids, size_t n, int64_t dst_mailbox_id,
+		      bool move, uint32_t **src_uids_r, uint32_t **dst_uids_r,
+		      size_t *n_r, uint32_t *dst_uidvalidity_r,
+		      store_write_done_fn *done, void *arg)
+{
+	struct store_copy_async *x = xzalloc(sizeof(*x));
+
+	*src_uids_r = *dst_uids_r = NULL;
+	*n_r = 0;
+	*dst_uidvalidity_r = 0;
+	x->a.src = src_mailbox_id;
+	x->a.dst = dst_mailbox_id;
+	x->a.uids = uids;
+	x->a.n = n;
+	x->a.move = move;
+	x->src_uids_r = src_uids_r;
+	x->dst_uids_r = dst_uids_r;
+	x->n_r = n_r;
+	x->dst_uidvalidity_r = dst_uidvalidity_r;
+	x->done = done;
+	x->arg = arg;
+	store_combine_submit(s, &store_msg_copy_op, &x->a,
+			     store_msg_copy_complete, x);
 }

@@ -111,6 +111,15 @@ int store_msg_flags(struct store *s, int64_t mailbox_id,
 		    struct store_flag_result **r_r, size_t *n_r,
 		    const char **error_r);
 void store_flag_results_free(struct store_flag_result *r, size_t n);
+/* store_msg_flags() without blocking a thread: the write joins the
+   committer's next transaction; once it is durable *r_r and *n_r are
+   set as store_msg_flags() sets them and done(arg, 0 or -1, error) runs
+   on the loop thread (in CLI mode, before this returns).  u (and what
+   it points to), r_r and n_r must stay valid until done. */
+void store_msg_flags_submit(struct store *s, int64_t mailbox_id,
+			    const struct store_flag_update *u,
+			    struct store_flag_result **r_r, size_t *n_r,
+			    store_write_done_fn *done, void *arg);
 
 /* COPY or MOVE (RFC 9051 6.4.7, RFC 6851) the messages with the given
    UIDs (ascending) from mailbox src to mailbox dst (of the same account),
@@ -126,5 +135,16 @@ int store_msg_copy(struct store *s, int64_t src_mailbox_id,
 		   bool move, uint32_t **src_uids_r, uint32_t **dst_uids_r,
 		   size_t *n_r, uint32_t *dst_uidvalidity_r,
 		   const char **error_r);
+/* store_msg_copy() without blocking a thread: the write joins the
+   committer's next transaction; once it is durable the outputs are set
+   as store_msg_copy() sets them and done(arg, 1, 0 or -1, error) runs on
+   the loop thread (in CLI mode, before this returns).  uids and the
+   output pointers must stay valid until done. */
+void store_msg_copy_submit(struct store *s, int64_t src_mailbox_id,
+			   const uint32_t *uids, size_t n,
+			   int64_t dst_mailbox_id, bool move,
+			   uint32_t **src_uids_r, uint32_t **dst_uids_r,
+			   size_t *n_r, uint32_t *dst_uidvalidity_r,
+			   store_write_done_fn *done, void *arg);
 
 #endif

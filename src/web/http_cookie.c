@@ -146,13 +146,15 @@ http_cookie_auth(struct http_session *s, void (*cont)(struct http_session *s))
 	return true;
 }
 
-/* 200 {"username", "csrf"} plus extra header lines. */
+/* 200 {"username", "csrf", "jmap"} plus extra header lines: the app
+   starts on the JMAP session resource without asking for it apart. */
 static void
 http_cookie_reply_who(struct http_session *s,
 		      const struct http_cookie_sess *e, const char *headers)
 {
-	json_t *j = json_pack("{s:s, s:s}", "username", e->account, "csrf",
-			      e->csrf);
+	json_t *j = json_pack(
+	    "{s:s, s:s, s:o}", "username", e->account, "csrf", e->csrf, "jmap",
+	    jmap_http_session_json(s, e->account_id, e->account));
 	char *t = j != NULL ? json_dumps(j, JSON_COMPACT) : NULL;
 	struct http_response r = {.status = 200,
 				  .type = "application/json",

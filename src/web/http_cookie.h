@@ -27,14 +27,16 @@ bool http_cookie_auth(struct http_session *s,
 
 /* POST /login (application/x-www-form-urlencoded: username, password):
    checked on the pool like Basic, with the failure delay of the limiter.
-   200 {"username", "csrf"} with the Set-Cookie; 401 after the delay for
-   wrong credentials; 403 over plain HTTP where passwords are not allowed
-   or for a cross-origin Origin; 400 for a malformed form. */
+   200 {"username", "csrf", "jmap"} with the Set-Cookie (jmap: the JMAP
+   session resource, RFC 8620 2, so the app needs no round trip for it);
+   401 after the delay for wrong credentials; 403 over plain HTTP where
+   passwords are not allowed or for a cross-origin Origin; 400 for a
+   malformed form. */
 void http_cookie_login(struct http_session *s);
 /* POST /logout: ends the session named by the cookie (the CSRF header
    must match) and expires the cookie; 204. */
 void http_cookie_logout(struct http_session *s);
-/* GET /session: 200 {"username", "csrf"} for a live cookie session,
+/* GET /session: 200 {"username", "csrf", "jmap"} for a live cookie session,
    else 401 (never a Basic challenge: the app shows its login form). */
 void http_cookie_whoami(struct http_session *s);
 

@@ -168,10 +168,16 @@ http_reply(struct http_session *s, const struct http_response *r)
 		     : "-",
 		 r->status, s->peer_ip);
 	http_session_request_done(s);
-	if (close)
+	if (close) {
+		/* RFC 9112 9.6: a body or pipelined requests may still be
+		   on their way; a plain close would answer them with a
+		   reset that can destroy this response unread */
+		if (s->c != NULL)
+			conn_linger(s->c);
 		http_session_close(s);
-	else if (s->c != NULL)
+	} else if (s->c != NULL) {
 		conn_uncork(s->c);
+	}
 }
 
 void

@@ -20,6 +20,7 @@ struct auth_limiter;
 struct queue_runner;
 struct http_session;
 struct http_account_load;
+struct jmap_push;
 
 /* Shared with the other services; the owner (cli_serve) sets every
    public field before the first accept and replaces cfg and tls on
@@ -37,6 +38,8 @@ struct http_server {
 	struct sessions sessions;
 	/* private */
 	struct http_account_load *loads;   /* JMAP concurrency per account */
+	struct jmap_push *push; /* JMAP push (jmap_push.c), once a stream
+				   opened */
 };
 
 /* Accept callback for listeners of kind LISTEN_HTTP and LISTEN_HTTPS;

@@ -13,6 +13,7 @@
 #include "limits.h"
 #include "listener.h"
 #include "log.h"
+#include "web/jmap_push.h"
 #include "xalloc.h"
 
 /* Session ids of HTTP are kept apart from the other services' in logs. */
@@ -52,6 +53,7 @@ http_session_free(struct http_session *s)
 		ev_del_timer(srv->ev, s->delay);
 	if (s->ping_timer != 0)
 		ev_del_timer(srv->ev, s->ping_timer);
+	jmap_push_stream_closed(s);
 	http_auth_forget(s);
 	http_parser_deinit(&s->parser);
 	buf_deinit(&s->body);
@@ -212,7 +214,10 @@ http_session_bye(struct sessions_link *l)
 static void
 http_server_idle(struct sessions *r)
 {
-	jmap_http_loads_free(SESSIONS_OF(r, struct http_server, sessions));
+	struct http_server *srv = SESSIONS_OF(r, struct http_server, sessions);
+
+	jmap_push_stop(srv);
+	jmap_http_loads_free(srv);
 }
 
 void
@@ -228,6 +233,7 @@ void
 http_server_abort(struct http_server *srv)
 {
 	sessions_abort(&srv->sessions);
+	jmap_push_stop(srv);
 }
 
 /* ---- input ---- */

@@ -55,6 +55,14 @@ struct http_session {
 	uint64_t ping_timer;
 	unsigned ping_s;
 	bool stream_chunked;
+	/* its push (jmap_push.c): the types asked for (JMAP_PUSH_TYPES_ALL
+	   bits), the state its last StateChange said (at first: the state
+	   when it opened, or its Last-Event-ID), closeafter=state, and
+	   whether it is counted as an open stream */
+	unsigned push_types;
+	uint64_t push_state;
+	bool push_closeafter;
+	bool push_on;
 };
 
 /* A response.  headers: extra raw field lines, each ending in CRLF
@@ -139,12 +147,24 @@ void http_route(struct http_session *s);
 /* ---- jmap_http.c: the JMAP endpoints ---- */
 
 void jmap_http_session(struct http_session *s);
+/* The session resource (RFC 8620 2) of account (its id account_id) as
+   reached through s's Host: a new reference (the caller owns it). */
+json_t *jmap_http_session_json(struct http_session *s, int64_t account_id,
+			       const char *account);
 void jmap_http_api(struct http_session *s);
 void jmap_http_upload(struct http_session *s);
 void jmap_http_download(struct http_session *s);
 void jmap_http_events(struct http_session *s);
-/* Ping (and end) an open event stream; shutdown says goodbye. */
+/* End an open event stream (the last chunk, then close). */
 void jmap_http_events_end(struct http_session *s);
+/* The account of stream s is at state now (its EmailDelivery state at
+   delivery), and the types in changed (JMAP_PUSH_TYPES_ALL bits)
+   changed since s->push_state: send a "state" event (RFC 8620 7.3)
+   naming those of them s asked for (none: nothing is sent), remember
+   state, and end the stream after it on closeafter=state.  Loop
+   thread. */
+void jmap_http_events_push(struct http_session *s, uint64_t state,
+			   uint64_t delivery, unsigned changed);
 /* Release the per-account counters of the JMAP endpoints. */
 void jmap_http_loads_free(struct http_server *srv);
 

@@ -76,9 +76,6 @@ struct jmap_capability {
 	const char *uri;
 	unsigned bit;
 	json_t *(*object)(void);
-	/* Accepted in "using" but left out of the session resource: a
-	   capability whose methods are not all done yet. */
-	bool hidden;
 };
 
 /* A new error object {"type": type, "description": description}

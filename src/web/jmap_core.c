@@ -25,8 +25,9 @@ struct jmap_core {
 static json_t *
 jmap_core_capability(void)
 {
-	/* RFC 8620 2: the limits of src/lib/limits.h.  No /query method
-	   exists yet, so no collation is claimed. */
+	/* RFC 8620 2: the limits of src/lib/limits.h.  The /query methods
+	   sort by their own rules (a comparator's "collation" is not read),
+	   so no collation algorithm is claimed. */
 	return json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:[]}",
 			 "maxSizeUpload", (json_int_t)JMAP_UPLOAD_SIZE_MAX,
 			 "maxConcurrentUpload",
@@ -40,16 +41,13 @@ jmap_core_capability(void)
 			 "collationAlgorithms");
 }
 
-/* What the session resource advertises; the mail capabilities join
-   this list with their methods. */
+/* What the session resource advertises. */
 static const struct jmap_capability jmap_capabilities[] = {
-    {JMAP_CAP_CORE, JMAP_USING_CORE, jmap_core_capability, false},
-    /* RFC 8621: hidden until every mail method is done (Email bodies,
-       Email/set create, Email/import|parse, SearchSnippet/get) */
-    {JMAP_CAP_MAIL, JMAP_USING_MAIL, jmap_mail_capability, true},
+    {JMAP_CAP_CORE, JMAP_USING_CORE, jmap_core_capability},
+    /* RFC 8621 2-5: Mailbox, Thread, Email, SearchSnippet */
+    {JMAP_CAP_MAIL, JMAP_USING_MAIL, jmap_mail_capability},
     /* RFC 8621 6-7: Identity, EmailSubmission */
-    {JMAP_CAP_SUBMISSION, JMAP_USING_SUBMISSION, jmap_submission_capability,
-     true},
+    {JMAP_CAP_SUBMISSION, JMAP_USING_SUBMISSION, jmap_submission_capability},
 };
 #define JMAP_NCAPS (sizeof(jmap_capabilities) / sizeof(jmap_capabilities[0]))
 
@@ -139,27 +137,33 @@ static json_t *
 jmap_session_core(const struct jmap_ctx *ctx)
 {
 	json_t *caps = json_object(), *acaps = json_object();
+	json_t *primary = json_object();
 	char id[32];
 	size_t i;
 
-	for (i = 0; i < JMAP_NCAPS; i++) {
-		if (jmap_capabilities[i].hidden)
-			continue;
-		json_object_set_new(caps, jmap_capabilities[i].uri,
-				    jmap_capabilities[i].object());
-		/* RFC 8621 1.3.1: an account capability object too */
-		if (jmap_capabilities[i].bit == JMAP_USING_MAIL ||
-		    jmap_capabilities[i].bit == JMAP_USING_SUBMISSION)
-			json_object_set_new(acaps, jmap_capabilities[i].uri,
-					    jmap_capabilities[i].object());
-	}
 	jmap_account_id(ctx->account_id, id);
+	for (i = 0; i < JMAP_NCAPS; i++) {
+		const struct jmap_capability *c = &jmap_capabilities[i];
+
+		if (c->bit == JMAP_USING_CORE) {
+			/* RFC 8620 2: the server-wide limits */
+			json_object_set_new(caps, c->uri, c->object());
+			continue;
+		}
+		/* RFC 8621 1.3.1, 1.3.2: an empty object in the session's
+		   capabilities, the limits in the account's
+		   accountCapabilities; RFC 8620 2: the user's own account is
+		   the primary one for each (core is not listed there). */
+		json_object_set_new(caps, c->uri, json_object());
+		json_object_set_new(acaps, c->uri, c->object());
+		json_object_set_new(primary, c->uri, json_string(id));
+	}
 	/* RFC 8620 1.6.2: one account, the user's own. */
-	return json_pack("{s:o, s:{s:{s:s, s:b, s:b, s:o}}, s:{}, s:s}",
+	return json_pack("{s:o, s:{s:{s:s, s:b, s:b, s:o}}, s:o, s:s}",
 			 "capabilities", caps, "accounts", id, "name",
 			 ctx->account, "isPersonal", 1, "isReadOnly", 0,
 			 "accountCapabilities", acaps, "primaryAccounts",
-			 "username", ctx->account);
+			 primary, "username", ctx->account);
 }
 
 void

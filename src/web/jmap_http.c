@@ -21,6 +21,7 @@
 #include "web/http_session.h"
 #include "web/jmap.h"
 #include "web/jmap_mail.h"
+#include "web/jmap_push.h"
 #include "xalloc.h"
 
 #define JMAP_PROBLEM "urn:ietf:params:jmap:error:"
@@ -129,15 +130,27 @@ jmap_http_query(struct http_session *s, const char *key, char *out,
 
 /* ---- session resource (RFC 8620 2) ---- */
 
-void
-jmap_http_session(struct http_session *s)
+json_t *
+jmap_http_session_json(struct http_session *s, int64_t account_id,
+		       const char *account)
 {
 	struct jmap_ctx ctx;
 	char *base = jmap_http_base(s);
+	json_t *j;
 
 	jmap_http_ctx(s, &ctx);
-	http_reply_json(s, 200, NULL, jmap_session(&ctx, base));
+	ctx.account_id = account_id;
+	ctx.account = account;
+	j = jmap_session(&ctx, base);
 	free(base);
+	return j;
+}
+
+void
+jmap_http_session(struct http_session *s)
+{
+	http_reply_json(s, 200, NULL,
+			jmap_http_session_json(s, s->account_id, s->account));
 }
 
 /* ---- API requests (RFC 8620 3) ---- */
@@ -590,16 +603,136 @@ jmap_http_events_end(struct http_session *s)
 }
 
 void
+jmap_http_events_push(struct http_session *s, uint64_t state,
+		      uint64_t delivery, unsigned changed)
+{
+	unsigned want = changed & s->push_types;
+	char acct[32], st[24], dst[24], *data, *ev;
+	json_t *types, *obj;
+	int t;
+
+	if (state > s->push_state)
+		s->push_state = state;
+	if (want == 0 || s->c == NULL || s->mode != HTTP_MODE_STREAM)
+		return;
+	/* RFC 8620 7.1: the state each type's /get returns now (one state
+	   for every type of an account, store_jmap.h); RFC 8621 1.5
+	   EmailDelivery has a state of its own */
+	snprintf(st, sizeof(st), "%llu", (unsigned long long)state);
+	snprintf(dst, sizeof(dst), "%llu", (unsigned long long)delivery);
+	types = json_object();
+	for (t = 0; t < 32; t++)
+		if ((want & (1u << t)) && jmap_push_type_name(t) != NULL)
+			json_object_set_new(
+			    types, jmap_push_type_name(t),
+			    json_string(t == JMAP_PUSH_DELIVERY ? dst : st));
+	jmap_account_id(s->account_id, acct);
+	obj = json_pack("{s:s, s:{s:o}}", "@type", "StateChange", "changed",
+			acct, types);
+	data = json_dumps(obj, JSON_COMPACT);
+	json_decref(obj);
+	if (data == NULL)
+		return;
+	/* RFC 8620 7.3: the id encodes the state, so that a reconnecting
+	   client's Last-Event-ID says what it has seen */
+	ev = xasprintf("event: state\nid: %s\ndata: %s\n\n", st, data);
+	free(data);
+	jmap_events_send(s, ev);
+	free(ev);
+	if (s->push_closeafter) {
+		jmap_http_events_end(s);
+		return;
+	}
+	/* 7.3: a ping when the interval passed since the previous event */
+	if (s->ping_timer != 0) {
+		ev_del_timer(s->srv->ev, s->ping_timer);
+		s->ping_timer = ev_add_timer(s->srv->ev,
+					     (uint64_t)s->ping_s * 1000,
+					     jmap_events_on_ping, s);
+	}
+}
+
+/* Opening a stream: its first state is read on the pool. */
+struct jmap_events_job {
+	struct http_session *s;
+	struct store *store;
+	int64_t account_id;
+	uint64_t state;
+	int rc;
+};
+
+static void
+jmap_events_work(void *arg)
+{
+	struct jmap_events_job *job = arg;
+
+	job->rc = jmap_push_state(job->store, job->account_id, &job->state);
+}
+
+static void
+jmap_events_done(void *arg)
+{
+	struct jmap_events_job *job = arg;
+	struct http_session *s = job->s;
+	const struct http_request *req = &s->parser.req;
+	int rc = job->rc;
+	uint64_t state = job->state, last;
+	int i;
+
+	free(job);
+	if (!http_session_job_done(s))
+		return;
+	if (rc < 0 || s->srv->sessions.shutting_down) {
+		/* stopping: the stream would be cut at once */
+		http_reply_text(s, rc < 0 ? 500 : 503, rc >= 0, NULL,
+				rc < 0 ? "Cannot read the state"
+				       : "Shutting down");
+		http_session_resume(s);
+		return;
+	}
+	/* RFC 8620 7.3: a reconnecting client names the last event it saw;
+	   what changed since is sent at once (jmap_push_stream_open checks
+	   the account).  An id this account never had is ignored. */
+	s->push_state = state;
+	i = http_parse_header_find(req->headers, req->nheaders,
+				   "Last-Event-ID", 0);
+	if (i >= 0 &&
+	    jmap_mail_state_parse(req->headers[i].value, &last) == 0 &&
+	    last <= state)
+		s->push_state = last;
+	/* HTTP/1.0 has no chunked coding: the end of the stream is the end
+	   of the connection (RFC 9112 6.3 rule 8) */
+	s->stream_chunked = req->version >= 11;
+	http_reply_head_only(s, 200, "text/event-stream",
+			     s->stream_chunked
+				 ? "Transfer-Encoding: chunked\r\n"
+				 : "Connection: close\r\n");
+	log_info("%016llx http %s %s 200 ip=%s event-stream",
+		 (unsigned long long)s->id, req->method_str, req->target,
+		 s->peer_ip);
+	http_session_request_done(s);
+	s->mode = HTTP_MODE_STREAM;
+	if (s->c == NULL)
+		return;
+	conn_set_idle(s->c, 0);
+	conn_resume(s->c); /* to see the client go */
+	if (s->ping_s != 0)
+		s->ping_timer = ev_add_timer(s->srv->ev,
+					     (uint64_t)s->ping_s * 1000,
+					     jmap_events_on_ping, s);
+	jmap_push_stream_open(s);
+}
+
+void
 jmap_http_events(struct http_session *s)
 {
-	const struct http_request *req = &s->parser.req;
 	char types[256], closeafter[16], pingv[16], *end;
+	struct jmap_events_job *job;
 	unsigned long ping;
 
-	/* "types": "*" or type names.  No type has state yet (the mail
-	   capability adds them), so there is nothing to filter. */
+	/* "types": "*" or type names (RFC 8620 7.3) */
 	if (jmap_http_query(s, "types", types, sizeof(types)) != 1 ||
-	    types[0] == '\0' ||
+	    jmap_push_types_parse(types, &s->push_types) < 0 ||
 	    jmap_http_query(s, "closeafter", closeafter, sizeof(closeafter)) !=
 		1 ||
 	    (strcmp(closeafter, "state") != 0 && strcmp(closeafter, "no") != 0))
@@ -625,28 +758,23 @@ jmap_http_events(struct http_session *s)
 		http_reply(s, &r);
 		return;
 	}
+	if (jmap_push_start(s->srv) < 0) {
+		http_reply_text(s, 503, false, NULL, "Push is not available");
+		return;
+	}
 	if (ping != 0 && ping < HTTP_EVENT_PING_MIN_S)
 		ping = HTTP_EVENT_PING_MIN_S;
 	if (ping > HTTP_EVENT_PING_MAX_S)
 		ping = HTTP_EVENT_PING_MAX_S;
 	s->ping_s = (unsigned)ping;
-	/* HTTP/1.0 has no chunked coding: the end of the stream is the end
-	   of the connection (RFC 9112 6.3 rule 8) */
-	s->stream_chunked = req->version >= 11;
-	http_reply_head_only(s, 200, "text/event-stream",
-			     s->stream_chunked
-				 ? "Transfer-Encoding: chunked\r\n"
-				 : "Connection: close\r\n");
-	log_info("%016llx http %s %s 200 ip=%s event-stream",
-		 (unsigned long long)s->id, req->method_str, req->target,
-		 s->peer_ip);
-	http_session_request_done(s);
-	s->mode = HTTP_MODE_STREAM;
-	conn_set_idle(s->c, 0);
-	if (s->ping_s != 0)
-		s->ping_timer = ev_add_timer(s->srv->ev,
-					     (uint64_t)s->ping_s * 1000,
-					     jmap_events_on_ping, s);
+	s->push_closeafter = strcmp(closeafter, "state") == 0;
+	job = xzalloc(sizeof(*job));
+	job->s = s;
+	job->store = s->srv->store;
+	job->account_id = s->account_id;
+	http_session_busy(s);
+	pool_submit_first(s->srv->pool, jmap_events_work, jmap_events_done,
+			  job);
 	return;
 bad:
 	http_reply_text(s, 400, false, NULL,

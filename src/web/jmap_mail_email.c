@@ -245,11 +245,12 @@ jmap_email_cmp(const void *pa, const void *pb)
 	const struct store_jmap_email *a = *(const struct store_jmap_email *const *)pa;
 	const struct store_jmap_email *b = *(const struct store_jmap_email *const *)pb;
 	size_t i;
+	int c = 0;
 
 	for (i = 0; i < jmap_email_n_sort_keys; i++) {
 		const char *p = jmap_email_sort_keys[i].prop;
-		int c = 0;
 
+		c = 0;
 		if (strcmp(p, "receivedAt") == 0)
 			c = (a->received > b->received) - (a->received < b->received);
 		else if (strcmp(p, "size") == 0)
@@ -261,65 +262,108 @@ jmap_email_cmp(const void *pa, const void *pb)
 		if (c != 0)
 			return jmap_email_sort_keys[i].asc ? c : -c;
 	}
-	/* a stable total order: newest id last */
-	return (a->id > b->id) - (a->id < b->id);
+	/* a stable total order: by id, the way the first key goes (as
+	   store_jmap_mailbox_emails breaks ties) */
+	c = (a->id > b->id) - (a->id < b->id);
+	return jmap_email_n_sort_keys > 0 && !jmap_email_sort_keys[0].asc ? -c
+									 : c;
 }
 
-int
-jmap_email_query(struct jmap_ctx *ctx, json_t *args, json_t **result_r,
-		 json_t **error_r)
+/* An Email of a sorted result: its Thread and its rank. */
+struct jmap_email_rank {
+	int64_t thread;
+	size_t rank;
+};
+
+static int
+jmap_email_rank_cmp(const void *pa, const void *pb)
 {
-	json_t *filter = json_object_get(args, "filter");
-	json_t *sort = json_object_get(args, "sort");
-	json_t *pos = json_object_get(args, "position");
-	json_t *anchor = json_object_get(args, "anchor");
-	json_t *off = json_object_get(args, "anchorOffset");
-	json_t *lim = json_object_get(args, "limit");
-	bool collapse = json_is_true(json_object_get(args, "collapseThreads"));
-	struct jmap_email_sortkey keys[8];
+	const struct jmap_email_rank *a = pa, *b = pb;
+
+	if (a->thread != b->thread)
+		return a->thread < b->thread ? -1 : 1;
+	return (a->rank > b->rank) - (a->rank < b->rank);
+}
+
+/* RFC 8621 4.4.3 collapseThreads over the sorted hits[0..k): only the
+   first Email of each Thread stays.  Returns the new count. */
+static size_t
+jmap_email_collapse(struct store_jmap_email **hits, size_t k)
+{
+	struct jmap_email_rank *r = xcalloc(k + 1, sizeof(*r));
+	bool *keep = xcalloc(k + 1, sizeof(*keep));
+	size_t i, w = 0;
+
+	for (i = 0; i < k; i++) {
+		/* one not yet threaded is a Thread of its own */
+		r[i].thread = hits[i]->thread_id != 0 ? hits[i]->thread_id
+						      : -hits[i]->id;
+		r[i].rank = i;
+	}
+	qsort(r, k, sizeof(*r), jmap_email_rank_cmp);
+	for (i = 0; i < k; i++)
+		if (i == 0 || r[i].thread != r[i - 1].thread)
+			keep[r[i].rank] = true;
+	for (i = 0; i < k; i++)
+		if (keep[i])
+			hits[w++] = hits[i];
+	free(r);
+	free(keep);
+	return w;
+}
+
+/* The fast way (store_jmap_mailbox_emails, one index): the filter is
+   exactly {"inMailbox": id} and the sort receivedAt alone.  1 with the
+   result's ids, 0 when the query is not of that shape, -1 with
+   *error_r. */
+static int
+jmap_email_query_mailbox(struct jmap_ctx *ctx, json_t *filter,
+			 const struct jmap_email_sortkey *keys, size_t nkeys,
+			 bool collapse, int64_t **ids_r, size_t *n_r,
+			 uint64_t *state_r, json_t **error_r)
+{
+	json_t *in = json_object_get(filter, "inMailbox");
+	struct store_jmap_ref *l = NULL;
+	const char *why = NULL;
+	size_t n = 0, i;
+
+	if (!json_is_object(filter) || json_object_size(filter) != 1 ||
+	    !json_is_string(in) || nkeys != 1 ||
+	    strcmp(keys[0].prop, "receivedAt") != 0)
+		return 0;
+	if (store_jmap_mailbox_emails(
+		ctx->store, ctx->account_id,
+		jmap_mail_id_parse(json_string_value(in), JMAP_ID_MAILBOX),
+		keys[0].asc, collapse, &l, &n, state_r, &why) < 0) {
+		*error_r = jmap_mail_fail(why);
+		return -1;
+	}
+	*ids_r = xcalloc(n + 1, sizeof(**ids_r));
+	for (i = 0; i < n; i++)
+		(*ids_r)[i] = l[i].id;
+	*n_r = n;
+	free(l);
+	return 1;
+}
+
+/* Any other query: every Email of the account through the filter
+   (header fields from the store's columns, bodies through IMAP
+   SEARCH's matcher), sorted.  0 with the result's ids, or -1 with
+   *error_r. */
+static int
+jmap_email_query_scan(struct jmap_ctx *ctx, json_t *filter,
+		      const struct jmap_email_sortkey *keys, size_t nkeys,
+		      bool collapse, int64_t **ids_r, size_t *n_r,
+		      uint64_t *state_r, json_t **error_r)
+{
 	struct store_jmap_email *e = NULL, **hits = NULL;
 	struct jmap_email_q q;
 	const char *why = NULL;
-	json_t *ids, *v;
-	uint64_t state;
-	size_t n, i, k = 0, nkeys = 0, total;
-	int64_t start, limit = JMAP_QUERY_LIMIT_MAX;
+	size_t n, i, k = 0;
 	int rc = -1;
 
-	if (jmap_mail_account(ctx, args, error_r) < 0)
-		return -1;
-	if ((filter != NULL && !json_is_null(filter) &&
-	     !json_is_object(filter)) ||
-	    (sort != NULL && !json_is_null(sort) && !json_is_array(sort)) ||
-	    (pos != NULL && !json_is_integer(pos)) ||
-	    (off != NULL && !json_is_integer(off)) ||
-	    (anchor != NULL && !json_is_null(anchor) &&
-	     !json_is_string(anchor)) ||
-	    (lim != NULL && !json_is_null(lim) &&
-	     (!json_is_integer(lim) || json_integer_value(lim) < 0))) {
-		*error_r = jmap_error("invalidArguments", NULL);
-		return -1;
-	}
-	json_array_foreach(sort, i, v) {
-		const char *p = json_string_value(json_object_get(v, "property"));
-
-		if (p == NULL || nkeys == sizeof(keys) / sizeof(keys[0]) ||
-		    (strcmp(p, "receivedAt") && strcmp(p, "size") &&
-		     strcmp(p, "from") && strcmp(p, "subject"))) {
-			*error_r = jmap_error("unsupportedSort", NULL);
-			return -1;
-		}
-		keys[nkeys].prop = p;
-		/* RFC 8620 5.5: isAscending defaults to true */
-		keys[nkeys++].asc =
-		    !json_is_false(json_object_get(v, "isAscending"));
-	}
-	if (json_is_integer(lim) && json_integer_value(lim) < limit)
-		limit = json_integer_value(lim);
-	if (jmap_mail_threads_sync(ctx, error_r) < 0)
-		return -1;
 	if (store_jmap_emails(ctx->store, ctx->account_id, NULL, 0, &e, &n,
-			      &state, &why) < 0) {
+			      state_r, &why) < 0) {
 		*error_r = jmap_mail_fail(why);
 		return -1;
 	}
@@ -329,17 +373,6 @@ jmap_email_query(struct jmap_ctx *ctx, json_t *args, json_t **result_r,
 	buf_init(&q.tmp, 0);
 	buf_init(&q.file, 0);
 	hits = xcalloc(n + 1, sizeof(*hits));
-	if (json_is_object(filter)) {
-		/* an unsupported filter is an error also when no Email
-		   would reach it */
-		struct store_jmap_email probe = {0};
-
-		probe.blob_path = (char *)"";
-		if (jmap_email_match(ctx, &q, &probe, filter) < 0) {
-			*error_r = jmap_error("unsupportedFilter", NULL);
-			goto fail;
-		}
-	}
 	for (i = 0; i < n; i++) {
 		int r = json_is_object(filter)
 			    ? jmap_email_match(ctx, &q, &e[i], filter)
@@ -355,33 +388,149 @@ jmap_email_query(struct jmap_ctx *ctx, json_t *args, json_t **result_r,
 	jmap_email_sort_keys = keys;
 	jmap_email_n_sort_keys = nkeys;
 	qsort(hits, k, sizeof(*hits), jmap_email_cmp);
-	if (collapse) {
-		/* RFC 8621 4.4.3: the first Email of each Thread stays */
-		size_t w = 0, r2;
+	if (collapse)
+		k = jmap_email_collapse(hits, k);
+	*ids_r = xcalloc(k + 1, sizeof(**ids_r));
+	for (i = 0; i < k; i++)
+		(*ids_r)[i] = hits[i]->id;
+	*n_r = k;
+	rc = 0;
+fail:
+	free(hits);
+	store_jmap_emails_free(e, n);
+	imap_match_ctx_deinit(&q.mc);
+	buf_deinit(&q.fold);
+	buf_deinit(&q.tmp);
+	buf_deinit(&q.file);
+	return rc;
+}
 
-		for (r2 = 0; r2 < k; r2++) {
-			size_t t;
+/* The arguments of Email/query and Email/queryChanges that decide the
+   result: filter checked, sort keys into keys[8] (*nkeys_r).  0, or -1
+   with *error_r. */
+static int
+jmap_email_query_args(struct jmap_ctx *ctx, json_t *args,
+		      struct jmap_email_sortkey *keys, size_t *nkeys_r,
+		      json_t **error_r)
+{
+	json_t *filter = json_object_get(args, "filter");
+	json_t *sort = json_object_get(args, "sort");
+	json_t *v;
+	size_t i, nkeys = 0;
 
-			for (t = 0; t < w && hits[t]->thread_id !=
-						 hits[r2]->thread_id;
-			     t++)
-				;
-			if (t == w)
-				hits[w++] = hits[r2];
-		}
-		k = w;
+	if ((filter != NULL && !json_is_null(filter) &&
+	     !json_is_object(filter)) ||
+	    (sort != NULL && !json_is_null(sort) && !json_is_array(sort))) {
+		*error_r = jmap_error("invalidArguments", NULL);
+		return -1;
 	}
-	total = k;
+	json_array_foreach(sort, i, v) {
+		const char *p = json_string_value(json_object_get(v, "property"));
+
+		if (p == NULL || nkeys == 8 ||
+		    (strcmp(p, "receivedAt") && strcmp(p, "size") &&
+		     strcmp(p, "from") && strcmp(p, "subject"))) {
+			*error_r = jmap_error("unsupportedSort", NULL);
+			return -1;
+		}
+		keys[nkeys].prop = p;
+		/* RFC 8620 5.5: isAscending defaults to true */
+		keys[nkeys++].asc =
+		    !json_is_false(json_object_get(v, "isAscending"));
+	}
+	*nkeys_r = nkeys;
+	if (json_is_object(filter)) {
+		/* an unsupported filter is an error also when no Email
+		   would reach it */
+		struct store_jmap_email probe = {0};
+		struct jmap_email_q q;
+		int r;
+
+		memset(&q, 0, sizeof(q));
+		imap_match_ctx_init(&q.mc);
+		buf_init(&q.fold, 0);
+		buf_init(&q.tmp, 0);
+		buf_init(&q.file, 0);
+		probe.blob_path = (char *)"";
+		r = jmap_email_match(ctx, &q, &probe, filter);
+		imap_match_ctx_deinit(&q.mc);
+		buf_deinit(&q.fold);
+		buf_deinit(&q.tmp);
+		buf_deinit(&q.file);
+		if (r < 0) {
+			*error_r = jmap_error("unsupportedFilter", NULL);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* The whole result of the query in args (threads synced first): ids in
+   order, and the state it was computed at.  0, or -1 with *error_r. */
+static int
+jmap_email_query_run(struct jmap_ctx *ctx, json_t *args, int64_t **ids_r,
+		     size_t *n_r, uint64_t *state_r, json_t **error_r)
+{
+	json_t *filter = json_object_get(args, "filter");
+	bool collapse = json_is_true(json_object_get(args, "collapseThreads"));
+	struct jmap_email_sortkey keys[8];
+	size_t nkeys = 0;
+	int r;
+
+	if (jmap_email_query_args(ctx, args, keys, &nkeys, error_r) < 0 ||
+	    jmap_mail_threads_sync(ctx, error_r) < 0)
+		return -1;
+	r = jmap_email_query_mailbox(ctx, filter, keys, nkeys, collapse, ids_r,
+				     n_r, state_r, error_r);
+	if (r != 0)
+		return r < 0 ? -1 : 0;
+	return jmap_email_query_scan(ctx, filter, keys, nkeys, collapse, ids_r,
+				     n_r, state_r, error_r);
+}
+
+int
+jmap_email_query(struct jmap_ctx *ctx, json_t *args, json_t **result_r,
+		 json_t **error_r)
+{
+	json_t *pos = json_object_get(args, "position");
+	json_t *anchor = json_object_get(args, "anchor");
+	json_t *off = json_object_get(args, "anchorOffset");
+	json_t *lim = json_object_get(args, "limit");
+	int64_t *hits = NULL;
+	json_t *ids;
+	uint64_t state;
+	size_t i, total = 0;
+	int64_t start, limit = JMAP_QUERY_LIMIT_MAX;
+
+	if (jmap_mail_account(ctx, args, error_r) < 0)
+		return -1;
+	if ((pos != NULL && !json_is_integer(pos)) ||
+	    (off != NULL && !json_is_integer(off)) ||
+	    (anchor != NULL && !json_is_null(anchor) &&
+	     !json_is_string(anchor)) ||
+	    (lim != NULL && !json_is_null(lim) &&
+	     (!json_is_integer(lim) || json_integer_value(lim) < 0))) {
+		*error_r = jmap_error("invalidArguments", NULL);
+		return -1;
+	}
+	if (json_is_integer(lim) && json_integer_value(lim) < limit)
+		limit = json_integer_value(lim);
+	if (jmap_email_query_run(ctx, args, &hits, &total, &state, error_r) <
+	    0)
+		return -1;
 	start = json_is_integer(pos) ? json_integer_value(pos) : 0;
 	if (json_is_string(anchor)) {
+		/* RFC 8620 5.5: position is ignored; the anchor's index
+		   plus anchorOffset, clamped to 0 */
 		int64_t a = jmap_mail_id_parse(json_string_value(anchor),
 					       JMAP_ID_EMAIL);
 
-		for (i = 0; i < k && hits[i]->id != a; i++)
+		for (i = 0; i < total && hits[i] != a; i++)
 			;
-		if (i == k) {
+		if (i == total) {
+			free(hits);
 			*error_r = jmap_error("anchorNotFound", NULL);
-			goto fail;
+			return -1;
 		}
 		start = (int64_t)i + (json_is_integer(off)
 					  ? json_integer_value(off)
@@ -394,10 +543,10 @@ jmap_email_query(struct jmap_ctx *ctx, json_t *args, json_t **result_r,
 	if ((size_t)start > total)
 		start = (int64_t)total;
 	ids = json_array();
-	for (i = (size_t)start; i < total && (int64_t)json_array_size(ids) <
-						 limit;
-	     i++)
-		json_array_append_new(ids, jmap_mail_id(JMAP_ID_EMAIL, hits[i]->id));
+	for (i = (size_t)start;
+	     i < total && (int64_t)json_array_size(ids) < limit; i++)
+		json_array_append_new(ids, jmap_mail_id(JMAP_ID_EMAIL, hits[i]));
+	free(hits);
 	*result_r = json_pack("{s:O, s:o, s:b, s:I, s:o, s:I}", "accountId",
 			      json_object_get(args, "accountId"), "queryState",
 			      jmap_mail_state(state), "canCalculateChanges", 0,
@@ -405,15 +554,7 @@ jmap_email_query(struct jmap_ctx *ctx, json_t *args, json_t **result_r,
 			      "total", (json_int_t)total);
 	if (json_is_integer(lim) && json_integer_value(lim) > limit)
 		json_object_set_new(*result_r, "limit", json_integer(limit));
-	rc = 0;
-fail:
-	free(hits);
-	store_jmap_emails_free(e, n);
-	imap_match_ctx_deinit(&q.mc);
-	buf_deinit(&q.fold);
-	buf_deinit(&q.tmp);
-	buf_deinit(&q.file);
-	return rc;
+	return 0;
 }
 
 int

@@ -8,18 +8,22 @@
 #include "limits.h"
 #include "store/store.h"
 #include "store/store_jmap.h"
+#include "xalloc.h"
 
-/* Emails of a thread: oldest receivedAt first (RFC 8621 3.1), ties by
-   id. */
-static int
-jmap_thread_cmp(const void *a, const void *b)
+/* The Thread object of the run of l[*i..n) with l[*i]'s Thread id
+   (emailIds oldest receivedAt first, as the store orders them); *i
+   moves past the run. */
+static json_t *
+jmap_thread_object(const struct store_jmap_ref *l, size_t n, size_t *i)
 {
-	const struct store_jmap_email *x = *(const struct store_jmap_email *const *)a;
-	const struct store_jmap_email *y = *(const struct store_jmap_email *const *)b;
+	json_t *emails = json_array();
+	int64_t t = l[*i].thread_id;
 
-	if (x->received != y->received)
-		return x->received < y->received ? -1 : 1;
-	return x->id < y->id ? -1 : x->id > y->id;
+	for (; *i < n && l[*i].thread_id == t; (*i)++)
+		json_array_append_new(emails,
+				      jmap_mail_id(JMAP_ID_EMAIL, l[*i].id));
+	return json_pack("{s:o, s:o}", "id", jmap_mail_id(JMAP_ID_THREAD, t),
+			 "emailIds", emails);
 }
 
 int
@@ -27,67 +31,79 @@ jmap_thread_get(struct jmap_ctx *ctx, json_t *args, json_t **result_r,
 		json_t **error_r)
 {
 	json_t *ids = json_object_get(args, "ids");
-	json_t *list = json_array(), *nf = json_array(), *v;
-	struct store_jmap_email *e, **sorted;
+	json_t *list, *nf, *v, *found;
+	struct store_jmap_ref *l = NULL;
+	int64_t *rows = NULL;
 	const char *why = NULL;
 	uint64_t state;
-	size_t n, i, j, k;
+	size_t n = 0, i, nids = json_array_size(ids);
+	int rc;
 
 	if (jmap_mail_account(ctx, args, error_r) < 0)
-		goto fail;
-	if (!json_is_array(ids)) {
-		/* RFC 8621 3.1: ids null is not supported for Threads */
-		*error_r = jmap_error("requestTooLarge",
-				      "ask for Threads by id");
-		goto fail;
+		return -1;
+	if (ids != NULL && !json_is_null(ids) && !json_is_array(ids)) {
+		*error_r = jmap_error("invalidArguments", "ids must be an array");
+		return -1;
 	}
-	if (json_array_size(ids) > JMAP_OBJECTS_GET_MAX) {
+	if (nids > JMAP_OBJECTS_GET_MAX) {
 		*error_r = jmap_error("requestTooLarge", NULL);
-		goto fail;
+		return -1;
 	}
 	if (jmap_mail_threads_sync(ctx, error_r) < 0)
-		goto fail;
-	if (store_jmap_emails(ctx->store, ctx->account_id, NULL, 0, &e, &n,
-			      &state, &why) < 0) {
+		return -1;
+	rows = xcalloc(nids + 1, sizeof(*rows));
+	json_array_foreach(ids, i, v) rows[i] =
+	    jmap_mail_id_parse(json_string_value(v), JMAP_ID_THREAD);
+	/* RFC 8620 5.1: ids null asks for every Thread, within
+	   maxObjectsInGet */
+	rc = store_jmap_thread_emails(ctx->store, ctx->account_id,
+				      json_is_array(ids) ? rows : NULL, nids,
+				      JMAP_OBJECTS_GET_MAX, &l, &n, &state,
+				      &why);
+	free(rows);
+	if (rc == -2) {
+		*error_r = jmap_error("requestTooLarge",
+				      "more Threads than maxObjectsInGet");
+		return -1;
+	}
+	if (rc < 0) {
 		*error_r = jmap_mail_fail(why);
-		goto fail;
+		return -1;
 	}
-	sorted = calloc(n + 1, sizeof(*sorted));
-	for (i = 0; i < n; i++)
-		sorted[i] = &e[i];
-	qsort(sorted, n, sizeof(*sorted), jmap_thread_cmp);
-	json_array_foreach(ids, i, v) {
-		int64_t t = jmap_mail_id_parse(json_string_value(v),
-					       JMAP_ID_THREAD);
-		json_t *emails = json_array();
+	/* the store lists each Thread once, by id; the answer keeps the
+	   order (and repeats) of ids */
+	found = json_object();
+	for (i = 0; i < n;) {
+		json_t *t = jmap_thread_object(l, n, &i);
 
-		for (j = 0, k = 0; t != 0 && j < n; j++)
-			if (sorted[j]->thread_id == t) {
-				json_array_append_new(
-				    emails,
-				    jmap_mail_id(JMAP_ID_EMAIL, sorted[j]->id));
-				k++;
-			}
-		if (k == 0) {
-			json_decref(emails);
-			json_array_append(nf, v);
-			continue;
-		}
-		json_array_append_new(list,
-				      json_pack("{s:O, s:o}", "id", v,
-						"emailIds", emails));
+		json_object_set_new(found,
+				    json_string_value(json_object_get(t, "id")),
+				    t);
 	}
-	free(sorted);
-	store_jmap_emails_free(e, n);
+	free(l);
+	list = json_array();
+	nf = json_array();
+	if (!json_is_array(ids)) {
+		const char *k;
+
+		json_object_foreach(found, k, v) json_array_append(list, v);
+	}
+	json_array_foreach(ids, i, v) {
+		json_t *t = json_is_string(v)
+				? json_object_get(found, json_string_value(v))
+				: NULL;
+
+		if (t != NULL)
+			json_array_append(list, t);
+		else
+			json_array_append(nf, v);
+	}
+	json_decref(found);
 	*result_r = json_pack("{s:O, s:o, s:o, s:o}", "accountId",
 			      json_object_get(args, "accountId"), "state",
 			      jmap_mail_state(state), "list", list, "notFound",
 			      nf);
 	return 0;
-fail:
-	json_decref(list);
-	json_decref(nf);
-	return -1;
 }
 
 int

@@ -2,17 +2,29 @@
    Identity/get|changes|set and EmailSubmission/get|changes|query|set.
    Objects live in the store's jmap_objects (store_jmap_objs) with their
    properties as JSON; sending goes through the SMTP submission path
-   (smtp/smtp_submit.h: local copies, the queue and its DKIM signing). */
+   (smtp/smtp_submit.h: local copies, the queue and its DKIM signing).
+
+   deliveryStatus (RFC 8621 7) of remote recipients comes from the
+   queue: a submission's queue entry carries an envelope id naming the
+   object (store_jmap_obj_envid), the queue merges each attempt's
+   outcome into the object (store_jmap_obj_outcome: its "_queue"
+   property, and a new modseq so /changes reports it), and loading an
+   object folds that into deliveryStatus.  Properties starting with "_"
+   are private: never shown, never settable. */
 /* SPDX-License-Identifier: MIT */
 #include "web/jmap_submission.h"
 
+#include <sys/random.h>
+
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <time.h>
 
 #include "limits.h"
+#include "log.h"
 #include "smtp/smtp_submit.h"
 #include "store/store.h"
 #include "store/store_jmap.h"
@@ -21,6 +33,12 @@
 
 #define JMAP_ID_IDENTITY 'I'
 #define JMAP_ID_SUBMISSION 'S'
+
+/* smtpReply of a local recipient (delivered in the submission's commit)
+   and of a remote one before the queue's first attempt (RFC 8621 7: a
+   synthetic reply is "code, enhanced code, text"). */
+#define JMAP_SUB_REPLY_LOCAL "250 2.1.5 Delivered"
+#define JMAP_SUB_REPLY_QUEUED "250 2.1.5 Queued for relay"
 
 const struct jmap_method jmap_submission_methods[] = {
     {"Identity/get", JMAP_USING_SUBMISSION, jmap_identity_get},
@@ -43,6 +61,105 @@ jmap_submission_capability(void)
 }
 
 /* ---- objects ---- */
+
+/* RFC 8621 7 "delivered" of a queue recipient state.  Accepted by the
+   next server is "unknown", not "yes": "successful relaying to an
+   external SMTP server SHOULD NOT be taken as an indication that the
+   message has successfully reached the final mail store" (buzon asks
+   for no DSN); refused for good is "no"; anything else is "queued". */
+static const char *
+jmap_sub_delivered(json_int_t state)
+{
+	switch (state) {
+	case STORE_QRCPT_DELIVERED:
+		return "unknown";
+	case STORE_QRCPT_FAILED:
+		return "no";
+	default:
+		return "queued";
+	}
+}
+
+/* How much is still open about a delivered value: a recipient that
+   expands to several addresses shows the one ranked highest. */
+static int
+jmap_sub_rank(const char *delivered)
+{
+	static const char *const order[] = {"yes", "unknown", "no", "queued"};
+	int i;
+
+	for (i = 3; i > 0; i--)
+		if (strcmp(delivered, order[i]) == 0)
+			break;
+	return i;
+}
+
+/* RFC 8621 7: smtpReply is a reply line, "code enhanced-code text".
+   The queue's own texts without one (an expired lifetime: "delivery
+   time expired; ...") get a synthetic code of the class of delivered
+   (RFC 3463 X.0.0: other or undefined status). */
+static json_t *
+jmap_sub_reply(const char *delivered, const char *reply)
+{
+	if (reply[0] >= '2' && reply[0] <= '5' && reply[1] >= '0' &&
+	    reply[1] <= '9' && reply[2] >= '0' && reply[2] <= '9' &&
+	    (reply[3] == ' ' || reply[3] == '\0'))
+		return json_string(reply);
+	return json_sprintf("%s %s",
+			    strcmp(delivered, "no") == 0       ? "550 5.0.0"
+			    : strcmp(delivered, "queued") == 0 ? "451 4.0.0"
+							       : "250 2.0.0",
+			    reply);
+}
+
+/* Fold object o's private properties into its deliveryStatus, then
+   drop them: "_remote" {rcpt: {"local": bool, "to": [queued address,
+   ...]}} written at create, "_queue" {address: [state, reply]} written
+   by the queue (store_jmap_obj_outcome). */
+static void
+jmap_sub_fold(json_t *o)
+{
+	json_t *queue = json_object_get(o, "_queue");
+	json_t *ds = json_object_get(o, "deliveryStatus");
+	json_t *r, *t;
+	const char *key;
+	void *tmp;
+	size_t i;
+
+	json_object_foreach(json_object_get(o, "_remote"), key, r) {
+		json_t *st = json_object_get(ds, key);
+		const char *best = NULL, *reply = NULL;
+
+		if (json_is_true(json_object_get(r, "local"))) {
+			best = "yes";
+			reply = JMAP_SUB_REPLY_LOCAL;
+		}
+		json_array_foreach(json_object_get(r, "to"), i, t) {
+			json_t *q = json_object_get(queue, json_string_value(t));
+			const char *d = "queued", *rp = NULL;
+
+			if (json_is_array(q)) {
+				d = jmap_sub_delivered(
+				    json_integer_value(json_array_get(q, 0)));
+				rp = json_string_value(json_array_get(q, 1));
+			}
+			if (rp == NULL || rp[0] == '\0')
+				rp = JMAP_SUB_REPLY_QUEUED;
+			if (best == NULL || jmap_sub_rank(d) > jmap_sub_rank(best)) {
+				best = d;
+				reply = rp;
+			}
+		}
+		if (json_is_object(st) && best != NULL) {
+			json_object_set_new(st, "delivered", json_string(best));
+			json_object_set_new(st, "smtpReply",
+					    jmap_sub_reply(best, reply));
+		}
+	}
+	json_object_foreach_safe(o, tmp, key, r)
+		if (key[0] == '_')
+			json_object_del(o, key);
+}
 
 /* Every object of type as {"<prefix><id>": props} (new reference), or
    NULL with *error_r. */
@@ -71,6 +188,7 @@ jmap_sub_load(struct jmap_ctx *ctx, enum store_jmap_type type, char prefix,
 		}
 		snprintf(id, sizeof(id), "%c%lld", prefix,
 			 (long long)list[i].id);
+		jmap_sub_fold(o);
 		json_object_set_new(o, "id", json_string(id));
 		json_object_set_new(all, id, o);
 	}
@@ -100,14 +218,16 @@ jmap_sub_put(struct jmap_ctx *ctx, enum store_jmap_type type, int64_t id,
 	return rc;
 }
 
-/* A standard /get (RFC 8620 5.1) over the objects of all. */
+/* A standard /get (RFC 8620 5.1) over the objects of type.  The state
+   is read before the objects: a change in between (the queue's, at any
+   time) is then reported again by /changes, never lost. */
 static int
-jmap_sub_get(struct jmap_ctx *ctx, json_t *args, json_t *all,
-	     json_t **result_r, json_t **error_r)
+jmap_sub_get(struct jmap_ctx *ctx, json_t *args, enum store_jmap_type type,
+	     char prefix, json_t **result_r, json_t **error_r)
 {
 	json_t *ids = json_object_get(args, "ids");
 	json_t *props = json_object_get(args, "properties");
-	json_t *list = json_array(), *nf = json_array(), *v;
+	json_t *list = json_array(), *nf = json_array(), *v, *all = NULL;
 	const char *key, *why = NULL;
 	uint64_t state;
 	size_t i;
@@ -126,6 +246,8 @@ jmap_sub_get(struct jmap_ctx *ctx, json_t *args, json_t *all,
 		*error_r = jmap_mail_fail(why);
 		goto fail;
 	}
+	if ((all = jmap_sub_load(ctx, type, prefix, error_r)) == NULL)
+		goto fail;
 	if (json_is_array(ids)) {
 		json_array_foreach(ids, i, v) {
 			json_t *o = json_object_get(all, json_string_value(v));
@@ -306,7 +428,9 @@ jmap_identity_get(struct jmap_ctx *ctx, json_t *args, json_t **result_r,
 	smtp_submit_aliases_free(&al);
 	if (all == NULL)
 		return -1;
-	return jmap_sub_get(ctx, args, all, result_r, error_r);
+	json_decref(all);
+	return jmap_sub_get(ctx, args, STORE_JMAP_IDENTITY, JMAP_ID_IDENTITY,
+			    result_r, error_r);
 }
 
 int
@@ -480,15 +604,10 @@ int
 jmap_submission_get(struct jmap_ctx *ctx, json_t *args, json_t **result_r,
 		    json_t **error_r)
 {
-	json_t *all;
-
 	if (jmap_mail_account(ctx, args, error_r) < 0)
 		return -1;
-	all = jmap_sub_load(ctx, STORE_JMAP_SUBMISSION, JMAP_ID_SUBMISSION,
-			    error_r);
-	if (all == NULL)
-		return -1;
-	return jmap_sub_get(ctx, args, all, result_r, error_r);
+	return jmap_sub_get(ctx, args, STORE_JMAP_SUBMISSION,
+			    JMAP_ID_SUBMISSION, result_r, error_r);
 }
 
 int
@@ -684,22 +803,30 @@ jmap_send_done(void *arg, int ok, const char *error, size_t n_local,
 	pthread_mutex_unlock(&w->mu);
 }
 
-/* Collect the addresses of header field name into the array rcpts. */
+/* Collect the addresses of header field name into the array rcpts,
+   each once (RFC 8621 7: "the deduplicated set"). */
 static void
 jmap_send_header_addrs(const char *h, size_t hn, const char *name,
 		       json_t *rcpts)
 {
 	json_t *all = jmap_mail_header_get(h, hn, name, "Addresses", true);
-	json_t *one, *a;
-	size_t i, k;
+	json_t *one, *a, *r;
+	size_t i, k, m;
 
 	json_array_foreach(all, i, one) {
 		json_array_foreach(one, k, a) {
-			json_t *e = json_object_get(a, "email");
+			const char *e =
+			    json_string_value(json_object_get(a, "email"));
+			bool seen = false;
 
-			if (json_is_string(e))
+			json_array_foreach(rcpts, m, r)
+				seen |= e != NULL &&
+					strcasecmp(e, json_string_value(
+							  json_object_get(
+							      r, "email"))) == 0;
+			if (e != NULL && !seen)
 				json_array_append_new(
-				    rcpts, json_pack("{s:O, s:n}", "email", e,
+				    rcpts, json_pack("{s:s, s:n}", "email", e,
 						     "parameters"));
 		}
 	}
@@ -730,25 +857,211 @@ jmap_send_strip_bcc(const uint8_t *m, size_t n, size_t hn, struct buf *out)
 	(void)buf_append(out, m + hn, n - hn);
 }
 
+/* Where the recipients of one submission go. */
+struct jmap_send_to {
+	int64_t *ids; /* local accounts, each once */
+	size_t n_ids;
+	const char **remote; /* queued addresses, each once (borrowed) */
+	size_t n_remote;
+	json_t *status; /* deliveryStatus at create */
+	json_t *via;    /* "_remote" (jmap_sub_fold) */
+	json_t *bad;    /* addresses for invalidRecipients */
+};
+
+static void
+jmap_send_to_free(struct jmap_send_to *t)
+{
+	free(t->ids);
+	free(t->remote);
+	json_decref(t->status);
+	json_decref(t->via);
+	json_decref(t->bad);
+}
+
+/* Add what one recipient resolved to (ids[0..n_ids), rem[0..n_rem))
+   to t's lists, skipping what they hold already. */
+static void
+jmap_send_to_merge(struct jmap_send_to *t, const int64_t *ids, size_t n_ids,
+		   const char *const *rem, size_t n_rem)
+{
+	size_t k, m;
+
+	for (k = 0; k < n_ids; k++) {
+		for (m = 0; m < t->n_ids && t->ids[m] != ids[k]; m++)
+			;
+		if (m == t->n_ids) {
+			t->ids = xrealloc(t->ids, (m + 1) * sizeof(*t->ids));
+			t->ids[t->n_ids++] = ids[k];
+		}
+	}
+	for (k = 0; k < n_rem; k++) {
+		for (m = 0; m < t->n_remote && strcmp(t->remote[m], rem[k]) != 0;
+		     m++)
+			;
+		if (m == t->n_remote) {
+			t->remote =
+			    xrealloc(t->remote, (m + 1) * sizeof(*t->remote));
+			t->remote[t->n_remote++] = rem[k];
+		}
+	}
+}
+
+/* Resolve every rcptTo of rcpts into t (whose strings then borrow from
+   rcpts and al).  0, or -1 on a store error (*why_r). */
+static int
+jmap_send_resolve(struct jmap_ctx *ctx, const struct smtp_submit_aliases *al,
+		  json_t *rcpts, struct jmap_send_to *t, const char **why_r)
+{
+	json_t *a;
+	size_t i, k;
+
+	t->status = json_object();
+	t->via = json_object();
+	t->bad = json_array();
+	json_array_foreach(rcpts, i, a) {
+		const char *to = json_string_value(json_object_get(a, "email"));
+		const char **rem = NULL;
+		int64_t *ids = NULL;
+		size_t n_ids = 0, n_rem = 0;
+		int rc = -2;
+
+		if (to != NULL && strchr(to, '@') != NULL &&
+		    strlen(to) <= SMTP_PATH_MAX)
+			rc = smtp_submit_resolve(ctx->store, ctx->cfg, al, to,
+						 &ids, &n_ids, &rem, &n_rem,
+						 why_r);
+		if (rc == 0) { /* a remote address */
+			rem = xrealloc(rem, (n_rem + 1) * sizeof(*rem));
+			rem[n_rem++] = to;
+		}
+		if (rc == -1 || rc == -2) {
+			free(ids);
+			free(rem);
+			if (rc == -1)
+				return -1;
+			json_array_append_new(t->bad,
+					      json_string(to != NULL ? to : ""));
+			continue;
+		}
+		jmap_send_to_merge(t, ids, n_ids, rem, n_rem);
+		/* RFC 8621 7: local copies are delivered by the submission's
+		   commit; a queued address is "queued" until the queue has
+		   an outcome (jmap_sub_fold) */
+		json_object_set_new(
+		    t->status, to,
+		    json_pack("{s:s, s:s, s:s}", "smtpReply",
+			      n_rem > 0 ? JMAP_SUB_REPLY_QUEUED
+					: JMAP_SUB_REPLY_LOCAL,
+			      "delivered", n_rem > 0 ? "queued" : "yes",
+			      "displayed", "unknown"));
+		if (n_rem > 0) {
+			json_t *list = json_array();
+
+			for (k = 0; k < n_rem; k++)
+				json_array_append_new(list,
+						      json_string(rem[k]));
+			json_object_set_new(t->via, to,
+					    json_pack("{s:b, s:o}", "local",
+						      n_ids > 0, "to", list));
+		}
+		free(ids);
+		free(rem);
+	}
+	return 0;
+}
+
+/* A random 128-bit nonce in hex (the secret of the envelope id). */
+static int
+jmap_send_nonce(char out[33])
+{
+	unsigned char rnd[16];
+	size_t i;
+
+	if (getrandom(rnd, sizeof(rnd), 0) != (ssize_t)sizeof(rnd))
+		return -1;
+	for (i = 0; i < sizeof(rnd); i++)
+		snprintf(out + 2 * i, 3, "%02x", rnd[i]);
+	return 0;
+}
+
+/* Store obj as a new submission first (undoStatus "pending": the queue,
+   kicked by the commit, may have outcomes before this returns and must
+   find the object), submit msg[0..n) with the object's envelope id,
+   then make it "final", or destroy it when the submission failed.
+   NULL with the id in *id_r, or a SetError. */
+static json_t *
+jmap_send_commit(struct jmap_ctx *ctx, json_t *obj, const char *nonce,
+		 const char *mail_from, const struct jmap_send_to *t,
+		 const void *msg, size_t n, int64_t *id_r)
+{
+	struct jmap_send_wait w = {.done = false};
+	struct smtp_submit sub = {0};
+	struct smtp_submit_rcpt *sr;
+	const char *why = NULL;
+	int64_t id = 0;
+	size_t i, k = 0;
+	char *envid;
+
+	if (jmap_sub_put(ctx, STORE_JMAP_SUBMISSION, 0, obj, &id, &why) < 0)
+		return jmap_mail_fail(why);
+	envid = store_jmap_obj_envid(id, nonce);
+	sr = xcalloc(t->n_ids + t->n_remote + 1, sizeof(*sr));
+	for (i = 0; i < t->n_ids; i++)
+		sr[k++] = (struct smtp_submit_rcpt){.account_id = t->ids[i]};
+	for (i = 0; i < t->n_remote; i++)
+		sr[k++] = (struct smtp_submit_rcpt){.remote = t->remote[i]};
+	sub.sender = mail_from;
+	sub.rcpts = sr;
+	sub.n_rcpts = k;
+	sub.queue = ctx->queue;
+	/* RFC 8621 7 allows the server's own ENVID (RFC 3461) */
+	sub.dsn_envid = envid;
+	pthread_mutex_init(&w.mu, NULL);
+	pthread_cond_init(&w.cv, NULL);
+	/* the completion runs on the loop: wait here (a pool thread) */
+	smtp_submit_buf(ctx->store, &sub, msg, n, jmap_send_done, &w);
+	pthread_mutex_lock(&w.mu);
+	while (!w.done)
+		pthread_cond_wait(&w.cv, &w.mu);
+	pthread_mutex_unlock(&w.mu);
+	pthread_cond_destroy(&w.cv);
+	pthread_mutex_destroy(&w.mu);
+	free(sr);
+	free(envid);
+	if (!w.ok) {
+		(void)jmap_sub_put(ctx, STORE_JMAP_SUBMISSION, id, NULL, NULL,
+				   &why);
+		return jmap_mail_fail(w.error);
+	}
+	/* RFC 8621 7: buzon holds nothing back for undo (maxDelayedSend
+	   0): once submitted it cannot be recalled */
+	if (store_jmap_obj_patch(ctx->store, ctx->account_id,
+				 STORE_JMAP_SUBMISSION, id,
+				 "{\"undoStatus\":\"final\"}", &why) < 0)
+		log_error("jmap: submission S%lld sent, not marked final: %s",
+			  (long long)id, why);
+	json_object_set_new(obj, "undoStatus", json_string("final"));
+	*id_r = id;
+	return NULL;
+}
+
 /* Send one EmailSubmission create.  NULL with the stored object in
-   *obj_r, or a SetError. */
+   *obj_r (new reference) and its id in *id_r, or a SetError. */
 static json_t *
 jmap_send(struct jmap_ctx *ctx, json_t *create, json_t *identities,
-	  const struct smtp_submit_aliases *al, json_t **obj_r)
+	  const struct smtp_submit_aliases *al, json_t **obj_r, int64_t *id_r)
 {
 	const char *ident_id = json_string_value(json_object_get(create, "identityId"));
 	const char *email_id = json_string_value(json_object_get(create, "emailId"));
 	json_t *env = json_object_get(create, "envelope");
-	json_t *ident, *from = NULL, *rcpts = NULL, *err = NULL, *a, *status;
+	json_t *ident, *from = NULL, *rcpts = NULL, *err = NULL, *a, *obj;
 	struct store_jmap_email *e = NULL;
-	struct smtp_submit_rcpt *sr = NULL;
-	struct jmap_send_wait w = {.done = false};
-	struct smtp_submit sub = {0};
+	struct jmap_send_to to = {0};
 	struct buf msg, hdr, sendbuf;
-	const char **remote = NULL, *why = NULL, *mail_from;
-	json_t *bad = json_array();
-	int64_t eid, *ids = NULL;
-	size_t n_e = 0, n_ids = 0, n_remote = 0, i, k, hn;
+	const char *why = NULL, *mail_from;
+	char nonce[33];
+	int64_t eid;
+	size_t n_e = 0, i, hn;
 	uint64_t st;
 
 	buf_init(&msg, 0);
@@ -839,96 +1152,44 @@ jmap_send(struct jmap_ctx *ctx, json_t *create, json_t *identities,
 		goto out;
 	}
 	if (json_array_size(rcpts) > SMTP_RCPT_MAX) {
+		/* RFC 8621 7.5: with maxRecipients */
 		err = jmap_error("tooManyRecipients", NULL);
+		json_object_set_new(err, "maxRecipients",
+				    json_integer(SMTP_RCPT_MAX));
 		goto out;
 	}
-	sr = xcalloc(json_array_size(rcpts), sizeof(*sr));
-	status = json_object();
-	json_array_foreach(rcpts, i, a) {
-		const char *to = json_string_value(json_object_get(a, "email"));
-		size_t before = n_ids;
-		int rc;
-
-		if (to == NULL || strchr(to, '@') == NULL ||
-		    strlen(to) > SMTP_PATH_MAX) {
-			json_array_append_new(bad, json_string(to ? to : ""));
-			continue;
-		}
-		rc = smtp_submit_resolve(ctx->store, ctx->cfg, al, to, &ids,
-					 &n_ids, &remote, &n_remote, &why);
-		if (rc < 0) {
-			if (rc == -1) {
-				json_decref(status);
-				err = jmap_mail_fail(why);
-				goto out;
-			}
-			json_array_append_new(bad, json_string(to));
-			continue;
-		}
-		if (rc == 0) {
-			remote = xrealloc(remote, (n_remote + 1) * sizeof(*remote));
-			remote[n_remote++] = to;
-		}
-		/* RFC 8621 7: local delivery is done at commit; a remote
-		   recipient is "queued" until the relay reports */
-		json_object_set_new(
-		    status, to,
-		    json_pack("{s:s, s:s, s:s}", "smtpReply",
-			      rc == 0 ? "250 2.1.5 Queued for relay"
-				      : "250 2.1.5 Delivered",
-			      "delivered", rc == 0 ? "queued" : "yes",
-			      "displayed", "unknown"));
-		(void)before;
+	if (jmap_send_resolve(ctx, al, rcpts, &to, &why) < 0) {
+		err = jmap_mail_fail(why);
+		goto out;
 	}
-	if (json_array_size(bad) > 0) {
-		json_decref(status);
+	if (json_array_size(to.bad) > 0) {
 		err = jmap_error("invalidRecipients", NULL);
-		json_object_set(err, "invalidRecipients", bad);
+		json_object_set(err, "invalidRecipients", to.bad);
 		goto out;
 	}
-	k = 0;
-	sr = xrealloc(sr, (n_ids + n_remote + 1) * sizeof(*sr));
-	for (i = 0; i < n_ids; i++, k++)
-		sr[k] = (struct smtp_submit_rcpt){.account_id = ids[i]};
-	for (i = 0; i < n_remote; i++, k++)
-		sr[k] = (struct smtp_submit_rcpt){.remote = remote[i]};
-	sub.sender = mail_from;
-	sub.rcpts = sr;
-	sub.n_rcpts = k;
-	sub.queue = ctx->queue;
-	pthread_mutex_init(&w.mu, NULL);
-	pthread_cond_init(&w.cv, NULL);
-	/* the completion runs on the loop: wait here (a pool thread) */
-	smtp_submit_buf(ctx->store, &sub, buf_rptr(&sendbuf),
-			buf_len(&sendbuf), jmap_send_done, &w);
-	pthread_mutex_lock(&w.mu);
-	while (!w.done)
-		pthread_cond_wait(&w.cv, &w.mu);
-	pthread_mutex_unlock(&w.mu);
-	pthread_cond_destroy(&w.cv);
-	pthread_mutex_destroy(&w.mu);
-	if (!w.ok) {
-		json_decref(status);
-		err = jmap_mail_fail(w.error);
+	if (jmap_send_nonce(nonce) < 0) {
+		err = jmap_mail_fail("no random numbers");
 		goto out;
 	}
-	*obj_r = json_pack("{s:s, s:s, s:o, s:O, s:o, s:s, s:o, s:[], s:[]}",
-			   "identityId", ident_id, "emailId", email_id,
-			   "threadId", jmap_mail_id(JMAP_ID_THREAD,
-						    e->thread_id != 0
-							? e->thread_id
-							: e->id),
-			   "envelope", json_object_get(create, "envelope"),
-			   "sendAt", jmap_mail_utcdate(time(NULL)),
-			   "undoStatus", "final", "deliveryStatus", status,
-			   "dsnBlobIds", "mdnBlobIds");
+	obj = json_pack("{s:s, s:s, s:o, s:O, s:o, s:s, s:O, s:[], s:[], "
+			"s:s, s:O}",
+			"identityId", ident_id, "emailId", email_id, "threadId",
+			jmap_mail_id(JMAP_ID_THREAD,
+				     e->thread_id != 0 ? e->thread_id : e->id),
+			"envelope", json_object_get(create, "envelope"),
+			"sendAt", jmap_mail_utcdate(time(NULL)), "undoStatus",
+			"pending", "deliveryStatus", to.status, "dsnBlobIds",
+			"mdnBlobIds", "_nonce", nonce, "_remote", to.via);
+	err = jmap_send_commit(ctx, obj, nonce, mail_from, &to,
+			       buf_rptr(&sendbuf), buf_len(&sendbuf), id_r);
+	if (err == NULL)
+		*obj_r = obj;
+	else
+		json_decref(obj);
 out:
-	json_decref(bad);
+	jmap_send_to_free(&to);
 	json_decref(from);
 	json_decref(rcpts);
-	free(sr);
-	free(ids);
-	free(remote);
 	if (e != NULL)
 		store_jmap_emails_free(e, n_e);
 	buf_deinit(&msg);
@@ -938,10 +1199,11 @@ out:
 }
 
 /* RFC 8621 7.5: onSuccessUpdateEmail / onSuccessDestroyEmail, as an
-   implicit Email/set answered right after this call. */
+   implicit Email/set answered right after this call.  done maps each
+   EmailSubmission that this call created ("#<creation id>"), updated or
+   destroyed (its id) to its emailId. */
 static void
-jmap_submission_on_success(struct jmap_ctx *ctx, json_t *args,
-			   json_t *created)
+jmap_submission_on_success(struct jmap_ctx *ctx, json_t *args, json_t *done)
 {
 	json_t *upd = json_object_get(args, "onSuccessUpdateEmail");
 	json_t *des = json_object_get(args, "onSuccessDestroyEmail");
@@ -951,22 +1213,18 @@ jmap_submission_on_success(struct jmap_ctx *ctx, json_t *args,
 	size_t i;
 
 	json_object_foreach(upd, key, v) {
-		json_t *c = key[0] == '#' ? json_object_get(created, key + 1)
-					  : NULL;
+		const char *eid = json_string_value(json_object_get(done, key));
 
-		if (c != NULL)
-			json_object_set(u, json_string_value(json_object_get(
-					       c, "emailId")),
-					v);
+		if (eid != NULL)
+			json_object_set(u, eid, v);
 	}
 	json_array_foreach(des, i, v) {
-		const char *k = json_string_value(v);
-		json_t *c = k != NULL && k[0] == '#'
-				? json_object_get(created, k + 1)
-				: NULL;
+		json_t *eid = json_is_string(v)
+				  ? json_object_get(done, json_string_value(v))
+				  : NULL;
 
-		if (c != NULL)
-			json_array_append(d, json_object_get(c, "emailId"));
+		if (eid != NULL)
+			json_array_append(d, eid);
 	}
 	if (json_object_size(u) == 0 && json_array_size(d) == 0) {
 		json_decref(u);
@@ -983,6 +1241,16 @@ jmap_submission_on_success(struct jmap_ctx *ctx, json_t *args,
 	json_decref(eargs);
 }
 
+/* Remember in done that submission id (of all) succeeded. */
+static void
+jmap_submission_done(json_t *done, json_t *all, const char *id)
+{
+	json_t *eid = json_object_get(json_object_get(all, id), "emailId");
+
+	if (eid != NULL)
+		json_object_set(done, id, eid);
+}
+
 int
 jmap_submission_set(struct jmap_ctx *ctx, json_t *args, json_t **result_r,
 		    json_t **error_r)
@@ -990,8 +1258,10 @@ jmap_submission_set(struct jmap_ctx *ctx, json_t *args, json_t **result_r,
 	json_t *create = json_object_get(args, "create");
 	json_t *update = json_object_get(args, "update");
 	json_t *destroy = json_object_get(args, "destroy");
+	json_t *upd = json_object_get(args, "onSuccessUpdateEmail");
+	json_t *des = json_object_get(args, "onSuccessDestroyEmail");
 	struct jmap_set_out o;
-	json_t *idents = NULL, *all = NULL, *made = json_object(), *v;
+	json_t *idents = NULL, *all = NULL, *done = json_object(), *v;
 	struct smtp_submit_aliases al = {0};
 	const char *key, *why = NULL;
 	uint64_t old;
@@ -999,8 +1269,16 @@ jmap_submission_set(struct jmap_ctx *ctx, json_t *args, json_t **result_r,
 
 	jmap_set_out_init(&o);
 	if (jmap_mail_account(ctx, args, error_r) < 0 ||
-	    jmap_mail_set_begin(ctx, args, &old, error_r) < 0 ||
-	    jmap_sub_aliases(ctx, &al, error_r) < 0)
+	    jmap_mail_set_begin(ctx, args, &old, error_r) < 0)
+		goto fail;
+	if ((upd != NULL && !json_is_null(upd) && !json_is_object(upd)) ||
+	    (des != NULL && !json_is_null(des) && !json_is_array(des))) {
+		*error_r = jmap_error("invalidArguments",
+				      "onSuccessUpdateEmail: an object, "
+				      "onSuccessDestroyEmail: an array");
+		goto fail;
+	}
+	if (jmap_sub_aliases(ctx, &al, error_r) < 0)
 		goto fail;
 	if ((idents = jmap_identities(ctx, &al, error_r)) == NULL ||
 	    (all = jmap_sub_load(ctx, STORE_JMAP_SUBMISSION,
@@ -1010,25 +1288,30 @@ jmap_submission_set(struct jmap_ctx *ctx, json_t *args, json_t **result_r,
 		json_t *obj = NULL, *err;
 		int64_t id = 0;
 
-		err = json_is_object(v) ? jmap_send(ctx, v, idents, &al, &obj)
-					: jmap_mail_bad_prop("emailId");
-		if (err == NULL && jmap_sub_put(ctx, STORE_JMAP_SUBMISSION, 0,
-						obj, &id, &why) < 0)
-			err = jmap_mail_fail(why);
+		err = json_is_object(v)
+			  ? jmap_send(ctx, v, idents, &al, &obj, &id)
+			  : jmap_mail_bad_prop("emailId");
 		if (err != NULL) {
 			json_object_set_new(o.not_created, key, err);
 		} else {
-			char sid[32];
+			char sid[32], *ref;
 
 			snprintf(sid, sizeof(sid), "%c%lld",
 				 JMAP_ID_SUBMISSION, (long long)id);
 			jmap_ctx_created_set(ctx, key, sid);
+			/* RFC 8620 5.3: the server-set properties */
 			json_object_set_new(
 			    o.created, key,
-			    json_pack("{s:s, s:O, s:O}", "id", sid, "threadId",
+			    json_pack("{s:s, s:O, s:O, s:O}", "id", sid,
+				      "threadId",
 				      json_object_get(obj, "threadId"),
-				      "sendAt", json_object_get(obj, "sendAt")));
-			json_object_set(made, key, obj);
+				      "sendAt", json_object_get(obj, "sendAt"),
+				      "undoStatus",
+				      json_object_get(obj, "undoStatus")));
+			ref = xasprintf("#%s", key);
+			json_object_set(done, ref,
+					json_object_get(obj, "emailId"));
+			free(ref);
 		}
 		json_decref(obj);
 	}
@@ -1050,36 +1333,40 @@ jmap_submission_set(struct jmap_ctx *ctx, json_t *args, json_t **result_r,
 			err = jmap_error("cannotUnsend", NULL);
 		else
 			err = jmap_error("invalidProperties", NULL);
-		if (err != NULL)
+		if (err != NULL) {
 			json_object_set_new(o.not_updated, key, err);
-		else
+		} else {
 			json_object_set_new(o.updated, key, json_null());
+			jmap_submission_done(done, all, key);
+		}
 	}
 	json_array_foreach(destroy, i, v) {
 		const char *id = json_string_value(v);
 
-		if (id == NULL || json_object_get(all, id) == NULL)
+		if (id == NULL || json_object_get(all, id) == NULL) {
 			json_object_set_new(o.not_destroyed, id ? id : "",
 					    jmap_error("notFound", NULL));
-		else if (jmap_sub_put(ctx, STORE_JMAP_SUBMISSION,
-				      jmap_mail_id_parse(id,
-							 JMAP_ID_SUBMISSION),
-				      NULL, NULL, &why) < 0)
+		} else if (jmap_sub_put(ctx, STORE_JMAP_SUBMISSION,
+					jmap_mail_id_parse(id,
+							   JMAP_ID_SUBMISSION),
+					NULL, NULL, &why) < 0) {
 			json_object_set_new(o.not_destroyed, id,
 					    jmap_mail_fail(why));
-		else
+		} else {
 			json_array_append(o.destroyed, v);
+			jmap_submission_done(done, all, id);
+		}
 	}
 	*result_r = jmap_set_out_result(ctx, args, old, &o);
-	jmap_submission_on_success(ctx, args, made);
-	json_decref(made);
+	jmap_submission_on_success(ctx, args, done);
+	json_decref(done);
 	json_decref(idents);
 	json_decref(all);
 	smtp_submit_aliases_free(&al);
 	return 0;
 fail:
 	jmap_set_out_free(&o);
-	json_decref(made);
+	json_decref(done);
 	json_decref(idents);
 	json_decref(all);
 	smtp_submit_aliases_free(&al);

@@ -1,7 +1,11 @@
 # test_cli.py: the admin CLI (init, user, alias, import/export, help, errors).
 # SPDX-License-Identifier: MIT
+import base64
+import http.client
+import json
 import os
 import re
+import ssl
 
 import pytest
 
@@ -60,6 +64,10 @@ def test_init_writes_config_that_serves(tmp_path):
     s.subs_port = ports.get("submissions", ports["smtp"])
     s.proc, s.starts = None, 0
     s.add_user("admin@example.test", "pw")
+    # the webmail is on for a newcomer: plain HTTP on loopback, and
+    # HTTPS with the certificate the other TLS listeners use
+    assert "http" in ports and "https" in ports, text
+    assert re.search(r"^http\s*=\s*127\.0\.0\.1:", text, re.M), text
     s.start()
     try:
         with Raw(s.smtp_port) as c:
@@ -68,6 +76,33 @@ def test_init_writes_config_that_serves(tmp_path):
             c.ehlo()
             c.expect("MAIL FROM:<a@remote.test>", 250)
             c.expect("RCPT TO:<admin@example.test>", 250)
+        auth = "Basic " + base64.b64encode(b"admin@example.test:pw").decode()
+        ctx = ssl.create_default_context()
+        ctx.check_hostname = False
+        ctx.verify_mode = ssl.CERT_NONE
+        for scheme, conn in (
+                ("http", http.client.HTTPConnection(
+                    "127.0.0.1", ports["http"], timeout=10)),
+                ("https", http.client.HTTPSConnection(
+                    "127.0.0.1", ports["https"], timeout=10, context=ctx))):
+            conn.request("GET", "/")
+            r = conn.getresponse()
+            page = r.read()
+            assert r.status == 200 and b"<html" in page.lower(), page[:200]
+            assert r.getheader("Content-Type").startswith("text/html")
+            conn.request("GET", "/.well-known/jmap")
+            r = conn.getresponse()
+            r.read()
+            assert r.status == 401  # no password, no session
+            conn.request("GET", "/.well-known/jmap",
+                         headers={"Authorization": auth})
+            r = conn.getresponse()
+            sess = json.loads(r.read())
+            assert r.status == 200, sess
+            assert sess["username"] == "admin@example.test"
+            assert sess["apiUrl"] == \
+                f"{scheme}://127.0.0.1:{ports[scheme]}/jmap/api/"
+            conn.close()
     finally:
         finish(s)
 

@@ -6,6 +6,7 @@ import base64
 import gzip
 import http.client
 import json
+import os
 import re
 import socket
 import ssl
@@ -160,6 +161,89 @@ def test_parser_errors_answer_and_close(web, req, status):
               shut=False)
     assert statuses(out) == [status], out[:300]
     assert b"Connection: close\r\n" in out
+
+
+
+def upload_refused(port, target, length, tls=False, total=8 << 20,
+                   step=16 << 10):
+    """Announce a body far over the limit, then keep sending it slowly
+    while reading: return all that was read until the server closed.
+    The 413 comes before the body is read; without a lingering close
+    (RFC 9112 9.6) the server's close with unread input resets the
+    connection and the reset can destroy the reply before it is read."""
+    s = socket.create_connection(("127.0.0.1", port), 10)
+    if tls:
+        ctx = ssl.create_default_context()
+        ctx.check_hostname = False
+        ctx.verify_mode = ssl.CERT_NONE
+        s = ctx.wrap_socket(s)
+    # more than the server reads ahead, so input is still unread when
+    # it decides to close
+    first = 256 << 10
+    s.sendall(b"POST %s HTTP/1.1\r\nHost: a\r\n"
+              b"Content-Type: application/octet-stream\r\n"
+              b"Content-Length: %d\r\n\r\n" % (target, length)
+              + b"x" * first)
+    chunk, sent, out = b"x" * step, first, b""
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        if sent < total:
+            try:
+                s.sendall(chunk)
+                sent += step
+            except OSError:
+                sent = total  # the server closed; read what came
+        s.settimeout(0.002 if sent < total else 5)
+        try:
+            b = s.recv(65536)
+        except (socket.timeout, ssl.SSLWantReadError):
+            continue
+        except ConnectionResetError:
+            out += b"<RST>"
+            break
+        except ssl.SSLError:  # the TCP stream ended before close_notify
+            out += b"<RST>"
+            break
+        if not b:
+            if tls:
+                out += tcp_end(s)
+            break
+        out += b
+    s.close()
+    return out
+
+
+def tcp_end(s):
+    """After a TLS close_notify: how the TCP stream under it ends, b""
+    for a FIN, b"<RST>" for a reset."""
+    t = socket.socket(fileno=os.dup(s.fileno()))
+    t.settimeout(5)
+    try:
+        return t.recv(65536)
+    except ConnectionResetError:
+        return b"<RST>"
+    finally:
+        t.close()
+
+
+@pytest.mark.parametrize("tls", [False, True])
+@pytest.mark.parametrize("target,length,limit", [
+    (b"/jmap/api/", 20 << 20, "maxSizeRequest"),  # over the route's limit
+    (b"/jmap/upload/x/", 1 << 40, None),          # over the parser's
+])
+def test_413_survives_a_body_still_arriving(web, tls, target, length, limit):
+    port = web.https_port if tls else web.http_port
+    for _ in range(3):
+        out = upload_refused(port, target, length, tls)
+        # a clean end of stream (the server's FIN), no reset
+        assert not out.endswith(b"<RST>"), out[:400]
+        head, sep, body = out.partition(b"\r\n\r\n")
+        assert sep and head.startswith(b"HTTP/1.1 413 "), out[:300]
+        assert b"\r\nConnection: close\r\n" in head
+        n = int(re.search(rb"\r\nContent-Length: (\d+)", head).group(1))
+        assert len(body) == n, out[:300]
+        if limit:
+            assert json.loads(body)["limit"] == limit
 
 
 @pytest.mark.parametrize("req", [

@@ -174,3 +174,64 @@ def test_move(imap_server):
     u, t = c.ok("MOVE 1 Trash")
     assert u[1:] == ["* VANISHED 1"], u
     c.close()
+
+
+def test_group_commit_durable_after_kill(tmp_path_factory):
+    """STORE, COPY, MOVE and EXPUNGE from several sessions at once share
+    commits (store_combine.c); every change acknowledged with OK before a
+    kill -9 is there after the restart (DESIGN.md: durable before OK)."""
+    import threading
+
+    srv = make_server(tmp_path_factory, "imap_combine_kill", imap=True)
+    try:
+        users = [fresh_user(srv) for _ in range(6)]
+        for addr, pw in users:
+            c = connect(srv, addr, pw)
+            for i in range(8):
+                append(c, "INBOX", message(f"m{i}"))
+            c.close()
+        acked = {}
+
+        def worker(addr, pw):
+            c = connect(srv, addr, pw)
+            c.ok("SELECT INBOX")
+            done = []
+            for uid in range(1, 9):
+                c.ok(f"UID STORE {uid} +FLAGS.SILENT (\\Flagged $Done)")
+                done.append(("flag", uid))
+                if uid % 2 == 0:
+                    c.ok(f"UID COPY {uid} Archive")
+                    done.append(("copy", uid))
+                if uid % 4 == 0:
+                    c.ok(f"UID MOVE {uid} Trash")
+                    done.append(("move", uid))
+            c.ok("UID STORE 1 +FLAGS.SILENT (\\Deleted)")
+            c.ok("UID EXPUNGE 1")
+            done.append(("expunge", 1))
+            acked[addr] = done
+
+        threads = [threading.Thread(target=worker, args=u) for u in users]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(60)
+        srv.kill9()
+        srv.start()
+        for addr, pw in users:
+            done = acked[addr]
+            c = connect(srv, addr, pw)
+            c.ok("EXAMINE INBOX")
+            u, _ = c.ok("UID FETCH 1:* (UID FLAGS)")
+            inbox = {int(re.search(r"UID (\d+)", ln).group(1)): ln for ln in u
+                     if " FETCH " in ln}
+            # 8 appended, 4 and 8 moved, 1 expunged
+            assert sorted(inbox) == [2, 3, 5, 6, 7], (addr, sorted(inbox))
+            for uid, ln in inbox.items():
+                assert "\\Flagged" in ln and "$Done" in ln, ln
+            for box, want in (("Archive", 4), ("Trash", 2)):
+                u, _ = c.ok(f"STATUS {box} (MESSAGES)")
+                assert f"MESSAGES {want}" in u[0], (box, u)
+            assert ("expunge", 1) in done
+            c.close()
+    finally:
+        finish(srv)

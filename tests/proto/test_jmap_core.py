@@ -18,6 +18,8 @@ from conftest import finish, make_server
 ALICE = "alice@example.test"
 PW = "alice-secret"
 CORE = "urn:ietf:params:jmap:core"
+MAIL = "urn:ietf:params:jmap:mail"
+SUB = "urn:ietf:params:jmap:submission"
 
 
 def basic(user, pw):
@@ -75,11 +77,18 @@ def test_session_resource(web):
               "maxObjectsInGet", "maxObjectsInSet"):
         assert isinstance(core[k], int) and core[k] > 0, k
     assert isinstance(core["collationAlgorithms"], list)
-    # only what works is advertised
-    assert list(s["capabilities"]) == [CORE]
+    # core, mail (RFC 8621 1.3.1) and submission (1.3.2): the latter two
+    # empty here, their limits per account, the user's account primary
+    assert list(s["capabilities"]) == [CORE, MAIL, SUB]
+    assert s["capabilities"][MAIL] == {} and s["capabilities"][SUB] == {}
     assert s["username"] == ALICE
     (acc, info), = s["accounts"].items()
     assert info["name"] == ALICE and info["isPersonal"] is True
+    assert s["primaryAccounts"] == {MAIL: acc, SUB: acc}
+    assert sorted(info["accountCapabilities"]) == [MAIL, SUB]
+    am = info["accountCapabilities"][MAIL]
+    assert am["maxSizeMailboxName"] >= 100 and am["maxMailboxDepth"] >= 1
+    assert "receivedAt" in am["emailQuerySortOptions"]
     base = f"http://127.0.0.1:{web.http_port}"
     assert s["apiUrl"] == base + "/jmap/api/"
     assert s["uploadUrl"] == base + "/jmap/upload/{accountId}/"

@@ -1,8 +1,7 @@
 # test_jmap_mail.py: JMAP Mail (RFC 8621) over HTTP against the IMAP
 # store: Mailbox/*, Email/get|query|changes|set, Thread/*, state strings
 # and /changes after SMTP and IMAP changes, IMAP seeing JMAP changes,
-# errors.  The mail capability is accepted in "using" but not yet
-# advertised (Email bodies, create/import/parse, SearchSnippet missing).
+# errors; the mail capability advertised in the session resource.
 # SPDX-License-Identifier: MIT
 import base64
 import http.client
@@ -80,9 +79,12 @@ def mailboxes(srv, aid):
     return {m["name"]: m for m in a["list"]}, a["state"]
 
 
-def test_not_advertised_but_usable(web):
+def test_advertised_and_usable(web):
     s, aid = acct(web)
-    assert MAIL not in s["capabilities"]
+    assert s["capabilities"][MAIL] == {}
+    assert s["primaryAccounts"][MAIL] == aid
+    assert "maxMailboxesPerEmail" in s["accounts"][aid][
+        "accountCapabilities"][MAIL]
     boxes, _ = mailboxes(web, aid)
     assert boxes["INBOX"]["role"] == "inbox"
     assert boxes["Sent"]["role"] == "sent"
@@ -395,3 +397,199 @@ def test_changes_paging(web):
         if not ch["hasMoreChanges"]:
             break
     assert len(seen) == 5 and len(set(seen)) == 5
+
+
+# ---- Email/query at scale: the mailbox fast path against the scan ----
+
+# (from name, subject, Message-ID, parent ids, internal date, flags, pad)
+BIG = [
+    ("Carol", "A start", "a1", [], "01-Jan-2024 10:00:00 +0000", r"(\Seen)", 0),
+    ("Alice", "Re: A start", "a2", ["a1"], "02-Jan-2024 10:00:00 +0000", "()", 10),
+    ("Bob", "B topic", "b1", [], "03-Jan-2024 10:00:00 +0000", r"(\Seen)", 20),
+    ("Dave", "Re: A start", "a3", ["a1", "a2"], "04-Jan-2024 10:00:00 +0000",
+     r"(\Seen)", 30),
+    ("Eve", "C alone", "c1", [], "05-Jan-2024 10:00:00 +0000", "()", 4000),
+    ("Frank", "Re: B topic", "b2", ["b1"], "06-Jan-2024 10:00:00 +0000",
+     r"(\Seen)", 40),
+    ("Grace", "D alone", "d1", [], "07-Jan-2024 10:00:00 +0000", r"(\Seen)", 50),
+]
+
+
+@pytest.fixture(scope="module")
+def big(web):
+    """Mailbox "Big" with BIG appended over IMAP: {from name: Email id},
+    the mailbox id, the account id."""
+    c = imap(web)
+    c.create("Big")
+    for name, subj, mid, parents, date, flags, pad in BIG:
+        refs = ""
+        if parents:
+            refs = (f"In-Reply-To: <{parents[-1]}@big.test>\r\nReferences: "
+                    + " ".join(f"<{p}@big.test>" for p in parents) + "\r\n")
+        msg = (f"From: {name} <{name.lower()}@example.test>\r\nTo: {ALICE}\r\n"
+               f"Subject: {subj}\r\nMessage-ID: <{mid}@big.test>\r\n{refs}\r\n"
+               f"body of {mid}\r\n" + "p" * pad + "\r\n")
+        typ, _ = c.append("Big", flags, f'"{date}"', msg.encode())
+        assert typ == "OK"
+    c.logout()
+    _, aid = acct(web)
+    boxes, _ = mailboxes(web, aid)
+    box = boxes["Big"]["id"]
+    q = ok(web, "Email/query", {"accountId": aid, "filter": {"inMailbox": box}})
+    g = ok(web, "Email/get", {"accountId": aid, "ids": q["ids"],
+                              "properties": ["from"]})
+    ids = {e["from"][0]["name"]: e["id"] for e in g["list"]}
+    assert len(ids) == len(BIG)
+    return ids, box, aid
+
+
+def big_query(web, aid, box, scan, **kw):
+    # the same filter, once as {"inMailbox"} (the mailbox index) and once
+    # inside an AND operator (the general scan)
+    f = {"inMailbox": box}
+    if scan:
+        f = {"operator": "AND", "conditions": [f]}
+    return ok(web, "Email/query", {"accountId": aid, "filter": f, **kw})
+
+
+def test_query_mailbox_order_and_collapse(web, big):
+    ids, box, aid = big
+    newest = [ids[n] for n in ("Grace", "Frank", "Eve", "Dave", "Bob",
+                               "Alice", "Carol")]
+    collapsed = [ids[n] for n in ("Grace", "Frank", "Eve", "Dave")]
+    for scan in (False, True):
+        for asc in (False, True):
+            for collapse in (False, True):
+                q = big_query(web, aid, box, scan, collapseThreads=collapse,
+                              sort=[{"property": "receivedAt",
+                                     "isAscending": asc}])
+                want = collapsed if collapse else newest
+                if asc:
+                    # ascending, the first of each thread is the oldest
+                    want = ([ids[n] for n in ("Carol", "Bob", "Eve", "Grace")]
+                            if collapse else newest[::-1])
+                assert q["ids"] == want, (scan, asc, collapse)
+                assert q["total"] == len(want)
+                assert q["canCalculateChanges"] is False
+
+
+def test_query_collapse_paging_and_anchor(web, big):
+    ids, box, aid = big
+    desc = [{"property": "receivedAt", "isAscending": False}]
+    for scan in (False, True):
+        q = big_query(web, aid, box, scan, sort=desc, collapseThreads=True,
+                      position=1, limit=2)
+        assert q["ids"] == [ids["Frank"], ids["Eve"]]
+        assert q["position"] == 1 and q["total"] == 4
+        q = big_query(web, aid, box, scan, sort=desc, collapseThreads=True,
+                      position=-1)
+        assert q["ids"] == [ids["Dave"]] and q["position"] == 3
+        q = big_query(web, aid, box, scan, sort=desc, collapseThreads=True,
+                      position=9)
+        assert q["ids"] == [] and q["position"] == 4
+        # RFC 8620 5.5: the anchor's index plus anchorOffset, position
+        # ignored
+        q = big_query(web, aid, box, scan, sort=desc, collapseThreads=True,
+                      anchor=ids["Eve"], anchorOffset=-1, position=3, limit=2)
+        assert q["ids"] == [ids["Frank"], ids["Eve"]] and q["position"] == 1
+        q = big_query(web, aid, box, scan, sort=desc, collapseThreads=True,
+                      anchor=ids["Frank"], anchorOffset=-5)
+        assert q["position"] == 0 and q["ids"][0] == ids["Grace"]
+        # Carol's Email is collapsed into Dave's thread: not a result
+        n, a, _ = one(web, "Email/query", {
+            "accountId": aid, "filter": {"inMailbox": box},
+            "sort": desc, "collapseThreads": True, "anchor": ids["Carol"]})
+        assert n == "error" and a["type"] == "anchorNotFound"
+    # a mailbox of nobody (or of another account) holds nothing
+    q = ok(web, "Email/query", {"accountId": aid,
+                                "filter": {"inMailbox": "B999999"},
+                                "sort": desc})
+    assert q["ids"] == [] and q["total"] == 0
+
+
+def test_query_sorts(web, big):
+    ids, box, aid = big
+    g = ok(web, "Email/get", {"accountId": aid, "ids": list(ids.values()),
+                              "properties": ["size", "subject", "from"]})
+    by = {e["id"]: e for e in g["list"]}
+    num = {v: int(v[1:]) for v in ids.values()}
+    cases = {
+        "size": lambda i: (by[i]["size"], num[i]),
+        "subject": lambda i: (by[i]["subject"].lower(), num[i]),
+        "from": lambda i: (by[i]["from"][0]["name"].lower(), num[i]),
+    }
+    for prop, key in cases.items():
+        for asc in (True, False):
+            q = ok(web, "Email/query", {
+                "accountId": aid, "filter": {"inMailbox": box},
+                "sort": [{"property": prop, "isAscending": asc}]})
+            want = sorted(ids.values(), key=key, reverse=not asc)
+            assert q["ids"] == want, (prop, asc)
+    q = ok(web, "Email/query", {
+        "accountId": aid, "filter": {"inMailbox": box},
+        "sort": [{"property": "size", "isAscending": False}], "limit": 1})
+    assert q["ids"] == [ids["Eve"]]
+
+
+def test_thread_get_null_and_order(web, big):
+    ids, box, aid = big
+    g = ok(web, "Email/get", {"accountId": aid, "ids": list(ids.values()),
+                              "properties": ["threadId"]})
+    tid = {e["id"]: e["threadId"] for e in g["list"]}
+    a_thread = tid[ids["Carol"]]
+    assert tid[ids["Alice"]] == tid[ids["Dave"]] == a_thread
+    t = ok(web, "Thread/get", {"accountId": aid, "ids": [a_thread]})
+    # RFC 8621 3: oldest receivedAt first
+    assert t["list"][0]["emailIds"] == [ids["Carol"], ids["Alice"],
+                                        ids["Dave"]]
+    every = ok(web, "Thread/get", {"accountId": aid, "ids": None})
+    assert every["notFound"] == [] and every["state"] == t["state"]
+    threads = {x["id"]: x["emailIds"] for x in every["list"]}
+    assert len(threads) == len(every["list"])
+    assert threads[a_thread] == t["list"][0]["emailIds"]
+    for e, th in tid.items():
+        assert e in threads[th]
+    # every Email of the account is in exactly one of them
+    allq = ok(web, "Email/query", {"accountId": aid})
+    listed = [e for x in threads.values() for e in x]
+    assert sorted(listed) == sorted(allq["ids"])
+    # ids given twice are answered twice
+    t2 = ok(web, "Thread/get", {"accountId": aid,
+                                "ids": [a_thread, a_thread]})
+    assert len(t2["list"]) == 2
+
+
+def test_mailbox_counts_big(web, big):
+    _, aid = acct(web)
+    boxes, _ = mailboxes(web, aid)
+    b = boxes["Big"]
+    # unread: Alice (thread A) and Eve (alone)
+    assert (b["totalEmails"], b["totalThreads"]) == (7, 4)
+    assert (b["unreadEmails"], b["unreadThreads"]) == (2, 2)
+
+
+def test_query_state_after_change(web, big):
+    ids, box, aid = big
+    desc = [{"property": "receivedAt", "isAscending": False}]
+    q0 = big_query(web, aid, box, False, sort=desc, collapseThreads=True)
+    again = big_query(web, aid, box, False, sort=desc, collapseThreads=True)
+    assert again["queryState"] == q0["queryState"]
+    # Email/set moves Grace's Email out: the state moves, the results
+    # follow, and queryChanges says it cannot tell (canCalculateChanges
+    # is false, RFC 8620 5.6)
+    boxes, _ = mailboxes(web, aid)
+    s = ok(web, "Email/set", {"accountId": aid, "update": {
+        ids["Grace"]: {"mailboxIds": {boxes["Archive"]["id"]: True}}}})
+    assert ids["Grace"] in s["updated"]
+    q1 = big_query(web, aid, box, False, sort=desc, collapseThreads=True)
+    assert q1["queryState"] != q0["queryState"]
+    assert q1["ids"] == [ids["Frank"], ids["Eve"], ids["Dave"]]
+    n, a, _ = one(web, "Email/queryChanges", {
+        "accountId": aid, "filter": {"inMailbox": box}, "sort": desc,
+        "collapseThreads": True, "sinceQueryState": q0["queryState"]})
+    assert n == "error" and a["type"] == "cannotCalculateChanges"
+    # back, for the other tests
+    ok(web, "Email/set", {"accountId": aid, "update": {
+        ids["Grace"]: {"mailboxIds": {box: True}}}})
+    q2 = big_query(web, aid, box, False, sort=desc, collapseThreads=True)
+    assert q2["ids"] == q0["ids"]

@@ -730,6 +730,140 @@ test_conn_reset(void)
 	test_end();
 }
 
+/* ---- lingering close ---- */
+
+/* Unread input waits in the kernel (the conn is paused) when the final
+   reply goes out: with conn_linger() the peer reads the reply and a clean
+   end of stream (no reset), may go on sending, and the conn goes when the
+   peer closes, without another callback. */
+static void
+test_conn_linger(void)
+{
+	struct cstate *st;
+	static uint8_t junk[65536];
+	struct sockaddr_in peer;
+	socklen_t plen = sizeof(peer);
+	char reply[64];
+	ssize_t n;
+	size_t got = 0;
+	int s, cl, nev;
+
+	test_begin("conn lingering close");
+	tcp_pair(&s, &cl);
+	getpeername(s, (struct sockaddr *)&peer, &plen);
+	st = cstate_new_fds(s, cl, (struct sockaddr *)&peer, plen, NULL, 0);
+	peer_send(st, "BIG\r\n", 5);
+	want_len = 5;
+	TEST_ASSERT(run_until(st, got_len, 3000));
+	API_VOID(st, conn_pause(st->c));
+	peer_send(st, junk, sizeof(junk)); /* never read by the owner */
+	run_until(st, NULL, 20);
+	TEST_ASSERT_INTEQ(API(st, conn_write(st->c, "413 no\r\n", 8)), 0);
+	API_VOID(st, conn_linger(st->c));
+	API_VOID(st, conn_close_after_flush(st->c));
+	nev = st->nevents;
+	TEST_ASSERT(!st->freed);
+	TEST_ASSERT(st->c->lingering);
+	/* conn_* calls on a lingering conn do nothing */
+	TEST_ASSERT_INTEQ(API(st, conn_write(st->c, "x", 1)), -1);
+	API_VOID(st, conn_close_after_flush(st->c));
+	API_VOID(st, conn_set_idle(st->c, 1));
+	/* the reply, then the end of stream (the FIN of the half-close) */
+	while (got < sizeof(reply)) {
+		run_until(st, NULL, 5);
+		n = recv(cl, reply + got, sizeof(reply) - got, MSG_DONTWAIT);
+		if (n == 0)
+			break;
+		if (n < 0 && errno == EAGAIN)
+			continue;
+		TEST_ASSERT(n > 0); /* a reset fails here (ECONNRESET) */
+		if (n < 0)
+			break;
+		got += (size_t)n;
+	}
+	TEST_ASSERT_MEMEQ(reply, got, "413 no\r\n", 8);
+	/* the peer may still send: it is read and dropped */
+	TEST_ASSERT_INTEQ(send(cl, junk, 1000, MSG_NOSIGNAL), 1000);
+	run_until(st, NULL, 20);
+	TEST_ASSERT(!st->freed);
+	TEST_ASSERT_INTEQ(st->c->linger_bytes, sizeof(junk) + 1000);
+	shutdown(cl, SHUT_WR);
+	TEST_ASSERT(run_until(st, is_freed, 3000));
+	TEST_ASSERT_INTEQ(st->nevents, nev); /* the owner heard nothing */
+	cstate_free(st);
+	test_end();
+}
+
+struct flood {
+	struct cstate *st;
+	size_t sent;
+	bool reset; /* the conn closed: a send failed */
+};
+
+/* Send from the test's end as fast as the loop lets it. */
+static void
+flood_tick(struct ev *ev, void *arg)
+{
+	struct flood *f = arg;
+	static uint8_t chunk[65536];
+	ssize_t n;
+
+	while (!f->reset &&
+	       (n = send(f->st->peer, chunk, sizeof(chunk),
+			 MSG_DONTWAIT | MSG_NOSIGNAL)) != 0) {
+		if (n < 0) {
+			f->reset = errno != EAGAIN;
+			break;
+		}
+		f->sent += (size_t)n;
+	}
+	if (!f->reset)
+		ev_add_timer(ev, 1, flood_tick, f);
+}
+
+/* Lingering ends after CONN_LINGER_BYTES_MAX dropped, and after
+   CONN_LINGER_TIMEOUT_MS without input. */
+static void
+test_conn_linger_bounds(void)
+{
+	struct cstate *st;
+	struct flood f = {0};
+	uint64_t start;
+
+	test_begin("conn lingering close bounds");
+	st = cstate_new(NULL, 0);
+	API_VOID(st, conn_linger(st->c));
+	API_VOID(st, conn_close_after_flush(st->c));
+	f.st = st;
+	ev_add_timer(st->ev, 0, flood_tick, &f);
+	TEST_ASSERT(run_until(st, is_freed, 20000));
+	TEST_ASSERT(f.sent >= CONN_LINGER_BYTES_MAX);
+	run_until(st, NULL, 20); /* the flood sees the close */
+	TEST_ASSERT(f.reset);
+	cstate_free(st);
+
+	st = cstate_new(NULL, 0);
+	start = ev_now_ms(st->ev);
+	API_VOID(st, conn_linger(st->c));
+	API_VOID(st, conn_close_after_flush(st->c));
+	TEST_ASSERT(st->c->lingering);
+	TEST_ASSERT(run_until(st, is_freed, CONN_LINGER_TIMEOUT_MS + 3000));
+	TEST_ASSERT(ev_now_ms(st->ev) - start >= CONN_LINGER_TIMEOUT_MS);
+	TEST_ASSERT_INTEQ(st->nevents, 0);
+	cstate_free(st);
+
+	/* the peer's end of stream was seen: no lingering */
+	st = cstate_new(NULL, 0);
+	shutdown(st->peer, SHUT_WR);
+	TEST_ASSERT(wait_event(st, CONN_EOF, 1, 3000));
+	API_VOID(st, conn_linger(st->c));
+	API_VOID(st, conn_close_after_flush(st->c));
+	TEST_ASSERT(st->c->closing);
+	TEST_ASSERT(!st->c->lingering);
+	cstate_free(st);
+	test_end();
+}
+
 /* ---- idle timer ---- */
 
 static void
@@ -1296,6 +1430,7 @@ test_conn_tls_garbage(void)
 TEST_MAIN(test_conn_read_chunks, test_conn_in_max, test_conn_setup_failure, test_conn_write_drained,
 	  test_conn_flush_now, test_conn_cork, test_conn_pause, test_conn_eof,
 	  test_conn_half_close, test_conn_write_error, test_conn_reset,
+	  test_conn_linger, test_conn_linger_bounds,
 	  test_conn_idle, test_conn_idle_close_after_flush,
 	  test_conn_out_limit, test_conn_starttls, test_conn_starttls_drained,
 	  test_conn_starttls_refused, test_conn_tls_echo,

@@ -356,5 +356,61 @@ test_pool_submit_first(void)
 	test_end();
 }
 
-TEST_MAIN(test_pool_submit_first, test_pool_many, test_pool_parallel, test_pool_fifo_one_thread,
+/* CPU-bound jobs (pool_submit_cpu) run at most cpu_max at once, and
+   ordinary jobs submitted after a burst of them do not wait for it. */
+static atomic_int cpu_working, cpu_max_seen, cpu_finished;
+
+static void
+cpu_work(void *arg)
+{
+	int now = atomic_fetch_add(&cpu_working, 1) + 1, seen;
+
+	seen = atomic_load(&cpu_max_seen);
+	while (now > seen &&
+	       !atomic_compare_exchange_weak(&cpu_max_seen, &seen, now))
+		;
+	job_work(arg);
+	usleep(20000);
+	atomic_fetch_sub(&cpu_working, 1);
+	atomic_fetch_add(&cpu_finished, 1);
+}
+
+static atomic_int cpu_done_when_ordinary_done;
+
+static void
+ordinary_work(void *arg)
+{
+	job_work(arg);
+	/* how many CPU jobs had finished when this one did */
+	atomic_store(&cpu_done_when_ordinary_done, atomic_load(&cpu_finished));
+}
+
+static void
+test_pool_cpu_max(void)
+{
+	static struct job jobs[10];
+	struct pool_state st = {0};
+	int i;
+
+	test_begin("pool_submit_cpu: at most cpu_max at once, others pass");
+	pool_state_start(&st, 3, 10);
+	pool_set_cpu_max(st.pool, 1);
+	for (i = 0; i < 10; i++) {
+		jobs[i] = (struct job){.st = &st, .seq = i};
+		if (i < 8)
+			pool_submit_cpu(st.pool, cpu_work, job_done, &jobs[i]);
+		else
+			pool_submit(st.pool, ordinary_work, job_done, &jobs[i]);
+	}
+	TEST_ASSERT(run_until_done(&st, 10000));
+	check_jobs(jobs, 10);
+	TEST_ASSERT_INTEQ(atomic_load(&cpu_max_seen), 1);
+	/* 8 x 20 ms one at a time: the ordinary jobs ran meanwhile */
+	TEST_ASSERT(atomic_load(&cpu_done_when_ordinary_done) < 4);
+	pool_free(&st.pool);
+	ev_free(&st.ev);
+	test_end();
+}
+
+TEST_MAIN(test_pool_cpu_max, test_pool_submit_first, test_pool_many, test_pool_parallel, test_pool_fifo_one_thread,
 	  test_pool_post, test_pool_free_drains, test_pool_reuse_loop)

@@ -4,8 +4,6 @@
 #define _XOPEN_SOURCE 700
 #include <dirent.h>
 #include <fcntl.h>
-#include <ftw.h>
-#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,36 +14,9 @@
 #include "pool.h"
 #include "store/store.h"
 #include "test.h"
+#include "tstore.h"
 
 /* ---- helpers ---- */
-
-static int
-rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
-}
-
-static char *
-tmp_dir_new(void)
-{
-	char *d = strdup("/tmp/buzon-test-store-XXXXXX");
-
-	if (mkdtemp(d) == NULL) {
-		perror("mkdtemp");
-		exit(1);
-	}
-	return d;
-}
-
-static void
-tmp_dir_free(char *d)
-{
-	nftw(d, rm_one, 16, FTW_DEPTH | FTW_PHYS);
-	free(d);
-}
 
 /* Regular files under dir/sub, recursively. */
 static int count_files_in(const char *path);
@@ -85,44 +56,6 @@ count_files(const char *dir, const char *sub)
 	return count_files_in(path);
 }
 
-/* One integer from SQL run on the store's database file directly. */
-static long long
-sql_int(const char *dir, const char *sql)
-{
-	char path[4096];
-	sqlite3 *db;
-	sqlite3_stmt *st;
-	long long v = -1;
-
-	snprintf(path, sizeof(path), "%s/store.db", dir);
-	if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL) !=
-	    SQLITE_OK) {
-		sqlite3_close(db);
-		return -2;
-	}
-	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK) {
-		if (sqlite3_step(st) == SQLITE_ROW)
-			v = sqlite3_column_int64(st, 0);
-		sqlite3_finalize(st);
-	} else {
-		fprintf(stderr, "sql_int: %s\n", sqlite3_errmsg(db));
-	}
-	sqlite3_close(db);
-	return v;
-}
-
-static int64_t
-account_id(struct store *s, const char *address)
-{
-	struct store_account a;
-	int64_t id = -1;
-
-	if (store_account_get(s, address, &a, NULL) == 1)
-		id = a.id;
-	store_account_clear(&a);
-	return id;
-}
-
 static struct store_blob *
 blob_with(struct store *s, const char *text)
 {
@@ -131,25 +64,6 @@ blob_with(struct store *s, const char *text)
 	if (b != NULL && store_blob_write(b, text, strlen(text)) < 0)
 		store_blob_abort(&b);
 	return b;
-}
-
-struct done_rec {
-	int calls, ok;
-	const char *error;
-	struct ev *ev;
-	int stop_at;
-};
-
-static void
-on_done(void *arg, int ok, const char *error)
-{
-	struct done_rec *r = arg;
-
-	r->calls++;
-	r->ok += ok;
-	r->error = error;
-	if (r->ev != NULL && r->calls == r->stop_at)
-		ev_stop(r->ev);
 }
 
 /* Collected messages of one store_mailbox_foreach(). */
@@ -195,7 +109,7 @@ walk(struct store *s, const char *address, const char *mailbox, struct walk *w)
 static void
 test_store_open(void)
 {
-	char *dir = tmp_dir_new(), path[4096];
+	char *dir = tstore_dir_new("store"), path[4096];
 	const char *err = NULL;
 	struct store *s;
 	int fd;
@@ -210,9 +124,10 @@ test_store_open(void)
 	TEST_ASSERT(s != NULL);
 	store_close(&s);
 	TEST_ASSERT(s == NULL);
-	TEST_ASSERT_INTEQ(sql_int(dir, "SELECT value FROM meta WHERE key="
-				       "'schema_version'"),
-			  5);
+	TEST_ASSERT_INTEQ(tstore_sql_int(dir,
+					 "SELECT value FROM meta WHERE key="
+					 "'schema_version'"),
+			  6);
 	TEST_ASSERT_INTEQ(count_files(dir, "blobs"), 0);
 
 	test_begin("store open: reopen keeps data");
@@ -222,21 +137,14 @@ test_store_open(void)
 	store_close(&s);
 	s = store_open(dir, NULL, &err);
 	TEST_ASSERT(s != NULL);
-	TEST_ASSERT(account_id(s, "a@x.test") > 0);
+	TEST_ASSERT(tstore_account(s, "a@x.test") > 0);
 	TEST_ASSERT_INTEQ(store_queue_count(s, &err), 0);
 	store_close(&s);
 
 	test_begin("store open: newer schema is refused");
-	{
-		sqlite3 *db;
-
-		TEST_ASSERT(sqlite3_open(path, &db) == SQLITE_OK);
-		TEST_ASSERT(sqlite3_exec(db,
-					 "UPDATE meta SET value=99 WHERE key="
-					 "'schema_version'",
-					 NULL, NULL, NULL) == SQLITE_OK);
-		sqlite3_close(db);
-	}
+	TEST_ASSERT_INTEQ(tstore_sql_exec(dir, "UPDATE meta SET value=99 WHERE "
+					       "key='schema_version'"),
+			  0);
 	err = NULL;
 	s = store_open(dir, NULL, &err);
 	TEST_ASSERT(s == NULL);
@@ -247,7 +155,7 @@ test_store_open(void)
 	s = store_open("/proc/buzon-no-such/dir", NULL, &err);
 	TEST_ASSERT(s == NULL);
 	TEST_ASSERT(err != NULL);
-	tmp_dir_free(dir);
+	tstore_dir_free(dir);
 }
 
 /* ---- accounts ---- */
@@ -264,7 +172,7 @@ collect_account(const char *address, void *arg)
 static void
 test_store_accounts(void)
 {
-	char *dir = tmp_dir_new(), list[1024] = "";
+	char *dir = tstore_dir_new("store"), list[1024] = "";
 	const char *err = NULL;
 	struct store *s = store_open(dir, NULL, &err);
 	struct store_account a;
@@ -279,15 +187,19 @@ test_store_accounts(void)
 	TEST_ASSERT_INTEQ(store_account_add(s, "a b@x", "h", &err), -1);
 
 	test_begin("accounts: six mailboxes with distinct UIDVALIDITY");
-	TEST_ASSERT_INTEQ(sql_int(dir, "SELECT count(*) FROM mailboxes"), 12);
+	TEST_ASSERT_INTEQ(tstore_sql_int(dir, "SELECT count(*) FROM mailboxes"),
+			  12);
 	TEST_ASSERT_INTEQ(
-	    sql_int(dir, "SELECT count(DISTINCT uidvalidity) FROM mailboxes"),
+	    tstore_sql_int(dir,
+			   "SELECT count(DISTINCT uidvalidity) FROM mailboxes"),
 	    12);
-	TEST_ASSERT_INTEQ(sql_int(dir, "SELECT count(*) FROM mailboxes WHERE"
-				       " special_use='\\Junk'"),
+	TEST_ASSERT_INTEQ(tstore_sql_int(dir,
+					 "SELECT count(*) FROM mailboxes WHERE"
+					 " special_use='\\Junk'"),
 			  2);
-	TEST_ASSERT_INTEQ(sql_int(dir, "SELECT min(uidvalidity) > 0 FROM "
-				       "mailboxes"),
+	TEST_ASSERT_INTEQ(tstore_sql_int(dir,
+					 "SELECT min(uidvalidity) > 0 FROM "
+					 "mailboxes"),
 			  1);
 
 	test_begin("accounts: get");
@@ -328,17 +240,18 @@ test_store_accounts(void)
 	TEST_ASSERT_INTEQ(store_account_del(s, "bob@x.test", &err), 0);
 	TEST_ASSERT_INTEQ(store_account_get(s, "bob@x.test", &a, &err), 0);
 	store_account_clear(&a);
-	TEST_ASSERT_INTEQ(sql_int(dir, "SELECT count(*) FROM mailboxes"), 6);
+	TEST_ASSERT_INTEQ(tstore_sql_int(dir, "SELECT count(*) FROM mailboxes"),
+			  6);
 	list[0] = '\0';
 	store_account_list(s, collect_account, list, &err);
 	TEST_ASSERT_STREQ(list, "alice@x.test,");
 	/* Re-created: new mailboxes with new UIDVALIDITYs. */
 	TEST_ASSERT_INTEQ(store_account_add(s, "bob@x.test", "h", &err), 1);
 	TEST_ASSERT_INTEQ(
-	    sql_int(dir, "SELECT count(DISTINCT uidvalidity) FROM mailboxes"),
+	    tstore_sql_int(dir,
+			   "SELECT count(DISTINCT uidvalidity) FROM mailboxes"),
 	    12);
-	store_close(&s);
-	tmp_dir_free(dir);
+	tstore_teardown(s, dir);
 }
 
 /* ---- aliases ---- */
@@ -361,7 +274,7 @@ collect_alias(const char *address, const char *const *targets, size_t n,
 static void
 test_store_aliases(void)
 {
-	char *dir = tmp_dir_new(), list[1024] = "";
+	char *dir = tstore_dir_new("store"), list[1024] = "";
 	const char *err = NULL;
 	struct store *s = store_open(dir, NULL, &err);
 	const char *t1[] = {"bob@x.test", "ext@remote.test"};
@@ -400,8 +313,7 @@ test_store_aliases(void)
 	TEST_ASSERT_STREQ(list, "");
 	/* The name is free for an account again. */
 	TEST_ASSERT_INTEQ(store_account_add(s, "team@x.test", "h", &err), 1);
-	store_close(&s);
-	tmp_dir_free(dir);
+	tstore_teardown(s, dir);
 }
 
 /* ---- lookup ---- */
@@ -409,7 +321,7 @@ test_store_aliases(void)
 static void
 test_store_lookup(void)
 {
-	char *dir = tmp_dir_new();
+	char *dir = tstore_dir_new("store");
 	const char *err = NULL;
 	struct store *srv = store_open(dir, NULL, &err);
 	struct store *cli = store_open(dir, NULL, &err);
@@ -424,7 +336,7 @@ test_store_lookup(void)
 
 	test_begin("lookup: sees an account added by another handle");
 	TEST_ASSERT_INTEQ(store_account_add(cli, "u1@x.test", "h", &err), 1);
-	id = account_id(cli, "u1@x.test");
+	id = tstore_account(cli, "u1@x.test");
 	TEST_ASSERT_INTEQ(store_lookup(srv, "u1@x.test", &r), 0);
 	TEST_ASSERT_INTEQ(r.kind, STORE_ADDR_ACCOUNT);
 	TEST_ASSERT_INTEQ(r.account_id, id);
@@ -474,7 +386,7 @@ test_store_lookup(void)
 	TEST_ASSERT_INTEQ(r.kind, STORE_ADDR_ACCOUNT);
 	store_close(&cli);
 	store_close(&srv);
-	tmp_dir_free(dir);
+	tstore_dir_free(dir);
 }
 
 /* ---- delivery ---- */
@@ -493,14 +405,14 @@ deliver_fanout(const char *dir, struct store *s, struct ev *ev)
 	    {"y@far.test", NULL, 0},
 	};
 	struct store_delivery d;
-	struct done_rec r = {0};
+	struct tstore_done r = {0};
 	struct walk w;
 	const char *users[] = {"u1@x.test", "u2@x.test", "u3@x.test"};
 	size_t i;
 
 	for (i = 0; i < 3; i++) {
 		store_account_add(s, users[i], "h", &err);
-		ids[i] = account_id(s, users[i]);
+		ids[i] = tstore_account(s, users[i]);
 	}
 	ids[3] = ids[0];
 	memset(&d, 0, sizeof(d));
@@ -518,25 +430,30 @@ deliver_fanout(const char *dir, struct store *s, struct ev *ev)
 	r.stop_at = 1;
 	TEST_ASSERT(d.blob != NULL);
 	TEST_ASSERT_INTEQ(store_blob_size(d.blob), strlen(msg1));
-	store_deliver(s, &d, on_done, &r);
+	store_deliver(s, &d, tstore_on_done, &r);
 	if (ev != NULL)
 		ev_run(ev);
 	TEST_ASSERT_INTEQ(r.calls, 1);
 	TEST_ASSERT_INTEQ(r.ok, 1);
 	TEST_ASSERT_INTEQ(count_files(dir, "blobs"), 1);
 	TEST_ASSERT_INTEQ(count_files(dir, "tmp"), 0);
-	TEST_ASSERT_INTEQ(sql_int(dir, "SELECT count(*) FROM messages"), 1);
-	TEST_ASSERT_INTEQ(sql_int(dir, "SELECT refcount FROM messages"), 4);
-	TEST_ASSERT_INTEQ(sql_int(dir, "SELECT count(*) FROM mailbox_messages"),
-			  3);
+	TEST_ASSERT_INTEQ(tstore_sql_int(dir, "SELECT count(*) FROM messages"),
+			  1);
+	TEST_ASSERT_INTEQ(tstore_sql_int(dir, "SELECT refcount FROM messages"),
+			  4);
 	TEST_ASSERT_INTEQ(
-	    sql_int(dir, "SELECT count(*) FROM mailbox_messages WHERE uid=1"),
+	    tstore_sql_int(dir, "SELECT count(*) FROM mailbox_messages"), 3);
+	TEST_ASSERT_INTEQ(
+	    tstore_sql_int(dir,
+			   "SELECT count(*) FROM mailbox_messages WHERE uid=1"),
 	    3);
 	TEST_ASSERT_INTEQ(store_queue_count(s, &err), 1);
-	TEST_ASSERT_INTEQ(sql_int(dir, "SELECT count(*) FROM queue_rcpt"), 2);
-	TEST_ASSERT_INTEQ(sql_int(dir, "SELECT ret FROM queue"), 1);
-	TEST_ASSERT_INTEQ(sql_int(dir, "SELECT notify FROM queue_rcpt WHERE "
-				       "address='x@far.test'"),
+	TEST_ASSERT_INTEQ(
+	    tstore_sql_int(dir, "SELECT count(*) FROM queue_rcpt"), 2);
+	TEST_ASSERT_INTEQ(tstore_sql_int(dir, "SELECT ret FROM queue"), 1);
+	TEST_ASSERT_INTEQ(tstore_sql_int(dir,
+					 "SELECT notify FROM queue_rcpt WHERE "
+					 "address='x@far.test'"),
 			  3);
 	for (i = 0; i < 3; i++) {
 		TEST_ASSERT_INTEQ(walk(s, users[i], NULL, &w), 1);
@@ -549,11 +466,11 @@ deliver_fanout(const char *dir, struct store *s, struct ev *ev)
 static void
 test_store_deliver_cli(void)
 {
-	char *dir = tmp_dir_new();
+	char *dir = tstore_dir_new("store");
 	const char *err = NULL;
 	struct store *s = store_open(dir, NULL, &err);
 	struct store_delivery d;
-	struct done_rec r = {0};
+	struct tstore_done r = {0};
 	struct walk w;
 	int64_t id;
 	int i;
@@ -563,28 +480,30 @@ test_store_deliver_cli(void)
 	deliver_fanout(dir, s, NULL);
 
 	test_begin("deliver (CLI): UIDs grow, modseq grows");
-	id = account_id(s, "u2@x.test");
+	id = tstore_account(s, "u2@x.test");
 	for (i = 0; i < 3; i++) {
 		memset(&d, 0, sizeof(d));
 		d.sender = "";
 		d.blob = blob_with(s, "Subject: n\r\n\r\nx\r\n");
 		d.accounts = &id;
 		d.n_accounts = 1;
-		store_deliver(s, &d, on_done, &r);
+		store_deliver(s, &d, tstore_on_done, &r);
 	}
 	TEST_ASSERT_INTEQ(r.ok, 3);
 	TEST_ASSERT_INTEQ(walk(s, "u2@x.test", "inbox", &w), 1);
 	TEST_ASSERT_INTEQ(w.n, 4);
 	TEST_ASSERT_INTEQ(w.uids[0], 1);
 	TEST_ASSERT_INTEQ(w.uids[3], 4);
-	TEST_ASSERT_INTEQ(sql_int(dir, "SELECT uidnext FROM mailboxes m JOIN "
-				       "accounts a ON a.id=m.account_id WHERE "
-				       "a.address='u2@x.test' AND "
-				       "m.name='INBOX'"),
-			  5);
 	TEST_ASSERT_INTEQ(
-	    sql_int(dir, "SELECT count(DISTINCT modseq) FROM mailbox_messages"
-			 " WHERE uid > 1"),
+	    tstore_sql_int(dir, "SELECT uidnext FROM mailboxes m JOIN "
+				"accounts a ON a.id=m.account_id WHERE "
+				"a.address='u2@x.test' AND "
+				"m.name='INBOX'"),
+	    5);
+	TEST_ASSERT_INTEQ(
+	    tstore_sql_int(dir,
+			   "SELECT count(DISTINCT modseq) FROM mailbox_messages"
+			   " WHERE uid > 1"),
 	    3);
 
 	test_begin("deliver (CLI): named mailbox created, flags kept");
@@ -595,7 +514,7 @@ test_store_deliver_cli(void)
 	d.n_accounts = 1;
 	d.mailbox = "Old/Mail";
 	d.flags = STORE_FLAG_SEEN | STORE_FLAG_FLAGGED | 0x100;
-	store_deliver(s, &d, on_done, &r);
+	store_deliver(s, &d, tstore_on_done, &r);
 	TEST_ASSERT_INTEQ(r.ok, 4);
 	TEST_ASSERT_INTEQ(walk(s, "u2@x.test", "Old/Mail", &w), 1);
 	TEST_ASSERT_INTEQ(w.n, 1);
@@ -613,25 +532,24 @@ test_store_deliver_cli(void)
 	    store_mailbox_foreach(s, "u2@x.test", NULL, on_message, &w, &err),
 	    -1);
 	TEST_ASSERT_INTEQ(w.n, 2);
-	store_close(&s);
-	tmp_dir_free(dir);
+	tstore_teardown(s, dir);
 }
 
 static void
 test_store_deliver_fail(void)
 {
-	char *dir = tmp_dir_new(), a[4096], b[4096];
+	char *dir = tstore_dir_new("store"), a[4096], b[4096];
 	const char *err = NULL;
 	struct store *s = store_open(dir, NULL, &err);
 	struct store_delivery d;
-	struct done_rec r = {0};
+	struct tstore_done r = {0};
 	struct store_blob *blob;
 	int64_t ids[2];
 
 	test_begin("deliver fail: aborted blob leaves nothing");
 	TEST_ASSERT(s != NULL);
 	store_account_add(s, "u@x.test", "h", &err);
-	ids[0] = account_id(s, "u@x.test");
+	ids[0] = tstore_account(s, "u@x.test");
 	blob = blob_with(s, "partial");
 	/* The temp file is made by the first flush of the write buffer. */
 	TEST_ASSERT_INTEQ(count_files(dir, "tmp"), 0);
@@ -652,14 +570,15 @@ test_store_deliver_fail(void)
 	d.blob = blob_with(s, msg1);
 	d.accounts = ids;
 	d.n_accounts = 1;
-	store_deliver(s, &d, on_done, &r);
+	store_deliver(s, &d, tstore_on_done, &r);
 	TEST_ASSERT_INTEQ(r.calls, 1);
 	TEST_ASSERT_INTEQ(r.ok, 0);
 	TEST_ASSERT(r.error != NULL);
 	TEST_ASSERT(rename(b, a) == 0);
 	TEST_ASSERT_INTEQ(count_files(dir, "tmp"), 0);
 	TEST_ASSERT_INTEQ(count_files(dir, "blobs"), 0);
-	TEST_ASSERT_INTEQ(sql_int(dir, "SELECT count(*) FROM messages"), 0);
+	TEST_ASSERT_INTEQ(tstore_sql_int(dir, "SELECT count(*) FROM messages"),
+			  0);
 
 	test_begin("deliver fail: unknown account rolls back everything");
 	ids[1] = ids[0] + 1000;
@@ -668,27 +587,29 @@ test_store_deliver_fail(void)
 	d.blob = blob_with(s, msg1);
 	d.accounts = ids;
 	d.n_accounts = 2;
-	store_deliver(s, &d, on_done, &r);
+	store_deliver(s, &d, tstore_on_done, &r);
 	TEST_ASSERT_INTEQ(r.calls, 2);
 	TEST_ASSERT_INTEQ(r.ok, 0);
 	TEST_ASSERT_INTEQ(count_files(dir, "blobs"), 0);
-	TEST_ASSERT_INTEQ(sql_int(dir, "SELECT count(*) FROM messages"), 0);
-	TEST_ASSERT_INTEQ(sql_int(dir, "SELECT count(*) FROM mailbox_messages"),
+	TEST_ASSERT_INTEQ(tstore_sql_int(dir, "SELECT count(*) FROM messages"),
 			  0);
-	TEST_ASSERT_INTEQ(sql_int(dir, "SELECT uidnext FROM mailboxes WHERE "
-				       "name='INBOX'"),
+	TEST_ASSERT_INTEQ(
+	    tstore_sql_int(dir, "SELECT count(*) FROM mailbox_messages"), 0);
+	TEST_ASSERT_INTEQ(tstore_sql_int(dir,
+					 "SELECT uidnext FROM mailboxes WHERE "
+					 "name='INBOX'"),
 			  1);
 
 	test_begin("deliver fail: no recipients, no blob");
 	memset(&d, 0, sizeof(d));
 	d.blob = blob_with(s, msg1);
-	store_deliver(s, &d, on_done, &r);
+	store_deliver(s, &d, tstore_on_done, &r);
 	TEST_ASSERT_INTEQ(r.calls, 3);
 	TEST_ASSERT_INTEQ(r.ok, 0);
 	memset(&d, 0, sizeof(d));
 	d.accounts = ids;
 	d.n_accounts = 1;
-	store_deliver(s, &d, on_done, &r);
+	store_deliver(s, &d, tstore_on_done, &r);
 	TEST_ASSERT_INTEQ(r.calls, 4);
 	TEST_ASSERT_INTEQ(r.ok, 0);
 	TEST_ASSERT_INTEQ(count_files(dir, "tmp"), 0);
@@ -699,18 +620,18 @@ test_store_deliver_fail(void)
 	d.blob = blob_with(s, msg1);
 	d.accounts = ids;
 	d.n_accounts = 1;
-	store_deliver(s, &d, on_done, &r);
+	store_deliver(s, &d, tstore_on_done, &r);
 	TEST_ASSERT_INTEQ(r.ok, 1);
-	TEST_ASSERT_INTEQ(sql_int(dir, "SELECT uid FROM mailbox_messages"), 1);
-	store_close(&s);
-	tmp_dir_free(dir);
+	TEST_ASSERT_INTEQ(
+	    tstore_sql_int(dir, "SELECT uid FROM mailbox_messages"), 1);
+	tstore_teardown(s, dir);
 }
 
 /* A delivery that lives until its completion (server mode returns
    before the store is done with it). */
 struct pending {
 	struct store_delivery d;
-	struct done_rec *r;
+	struct tstore_done *r;
 };
 
 static void
@@ -718,13 +639,13 @@ on_pending_done(void *arg, int ok, const char *error)
 {
 	struct pending *p = arg;
 
-	on_done(p->r, ok, error);
+	tstore_on_done(p->r, ok, error);
 	free(p);
 }
 
 static void
 deliver_one(struct store *s, const char *text, const int64_t *ids, size_t n,
-	    size_t n_remote, struct done_rec *r)
+	    size_t n_remote, struct tstore_done *r)
 {
 	static const struct store_remote_rcpt rem = {"z@far.test", NULL, 0};
 	struct pending *p = calloc(1, sizeof(*p));
@@ -742,10 +663,10 @@ deliver_one(struct store *s, const char *text, const int64_t *ids, size_t n,
 static void
 test_store_account_del_blobs(void)
 {
-	char *dir = tmp_dir_new();
+	char *dir = tstore_dir_new("store");
 	const char *err = NULL;
 	struct store *s = store_open(dir, NULL, &err);
-	struct done_rec r = {0};
+	struct tstore_done r = {0};
 	int64_t ab[2];
 	struct walk w;
 
@@ -753,8 +674,8 @@ test_store_account_del_blobs(void)
 	TEST_ASSERT(s != NULL);
 	store_account_add(s, "a@x.test", "h", &err);
 	store_account_add(s, "b@x.test", "h", &err);
-	ab[0] = account_id(s, "a@x.test");
-	ab[1] = account_id(s, "b@x.test");
+	ab[0] = tstore_account(s, "a@x.test");
+	ab[1] = tstore_account(s, "b@x.test");
 	deliver_one(s, "shared", ab, 2, 0, &r);
 	deliver_one(s, "a only", ab, 1, 0, &r);
 	deliver_one(s, "a and queue", ab, 1, 1, &r);
@@ -762,44 +683,26 @@ test_store_account_del_blobs(void)
 	TEST_ASSERT_INTEQ(count_files(dir, "blobs"), 3);
 	TEST_ASSERT_INTEQ(store_account_del(s, "a@x.test", &err), 1);
 	TEST_ASSERT_INTEQ(count_files(dir, "blobs"), 2);
-	TEST_ASSERT_INTEQ(sql_int(dir, "SELECT count(*) FROM messages"), 2);
-	TEST_ASSERT_INTEQ(sql_int(dir, "SELECT count(*) FROM mailbox_messages"),
-			  1);
+	TEST_ASSERT_INTEQ(tstore_sql_int(dir, "SELECT count(*) FROM messages"),
+			  2);
+	TEST_ASSERT_INTEQ(
+	    tstore_sql_int(dir, "SELECT count(*) FROM mailbox_messages"), 1);
 	TEST_ASSERT_INTEQ(walk(s, "b@x.test", NULL, &w), 1);
 	TEST_ASSERT_INTEQ(w.n, 1);
 	TEST_ASSERT_STREQ(w.first, "shared");
 	TEST_ASSERT_INTEQ(store_account_del(s, "b@x.test", &err), 1);
 	TEST_ASSERT_INTEQ(count_files(dir, "blobs"), 1); /* still queued */
 	TEST_ASSERT_INTEQ(store_queue_count(s, &err), 1);
-	store_close(&s);
-	tmp_dir_free(dir);
-}
-
-/* Run one writing statement on the store's database, outside the store. */
-static int
-sql_exec(const char *dir, const char *sql)
-{
-	char path[4096];
-	sqlite3 *db;
-	int rc;
-
-	snprintf(path, sizeof(path), "%s/store.db", dir);
-	if (sqlite3_open(path, &db) != SQLITE_OK) {
-		sqlite3_close(db);
-		return -1;
-	}
-	rc = sqlite3_exec(db, sql, NULL, NULL, NULL);
-	sqlite3_close(db);
-	return rc == SQLITE_OK ? 0 : -1;
+	tstore_teardown(s, dir);
 }
 
 static void
 test_store_gc_after_crash(void)
 {
-	char *dir = tmp_dir_new();
+	char *dir = tstore_dir_new("store");
 	const char *err = NULL;
 	struct store *s = store_open(dir, NULL, &err);
-	struct done_rec r = {0};
+	struct tstore_done r = {0};
 	struct ev *ev;
 	struct pool *pool;
 	int64_t a;
@@ -807,19 +710,21 @@ test_store_gc_after_crash(void)
 	test_begin("open: files of released messages left by a crash go");
 	TEST_ASSERT(s != NULL);
 	store_account_add(s, "a@x.test", "h", &err);
-	a = account_id(s, "a@x.test");
+	a = tstore_account(s, "a@x.test");
 	deliver_one(s, "kept", &a, 1, 0, &r);
 	deliver_one(s, "released", &a, 1, 0, &r);
 	TEST_ASSERT_INTEQ(r.ok, 2);
 	store_close(&s);
 	/* An expunge committed, then the process died before unlinking:
 	   the row is at refcount 0 and its file is still there. */
-	TEST_ASSERT_INTEQ(sql_exec(dir, "DELETE FROM mailbox_messages WHERE "
-					"uid = (SELECT max(uid) FROM "
-					"mailbox_messages)"),
+	TEST_ASSERT_INTEQ(tstore_sql_exec(dir,
+					  "DELETE FROM mailbox_messages WHERE "
+					  "uid = (SELECT max(uid) FROM "
+					  "mailbox_messages)"),
 			  0);
 	TEST_ASSERT_INTEQ(
-	    sql_int(dir, "SELECT count(*) FROM messages WHERE refcount <= 0"),
+	    tstore_sql_int(dir,
+			   "SELECT count(*) FROM messages WHERE refcount <= 0"),
 	    1);
 	TEST_ASSERT_INTEQ(count_files(dir, "blobs"), 2);
 	ev = ev_new();
@@ -830,8 +735,9 @@ test_store_gc_after_crash(void)
 	pool_free(&pool);
 	ev_free(&ev);
 	TEST_ASSERT_INTEQ(count_files(dir, "blobs"), 1);
-	TEST_ASSERT_INTEQ(sql_int(dir, "SELECT count(*) FROM messages"), 1);
-	tmp_dir_free(dir);
+	TEST_ASSERT_INTEQ(tstore_sql_int(dir, "SELECT count(*) FROM messages"),
+			  1);
+	tstore_dir_free(dir);
 }
 
 /* ---- server mode ---- */
@@ -848,13 +754,13 @@ on_timeout(struct ev *ev, void *arg)
 static void
 test_store_server_mode(void)
 {
-	char *dir = tmp_dir_new();
+	char *dir = tstore_dir_new("store");
 	const char *err = NULL;
 	struct ev *ev = ev_new();
 	struct pool *pool = pool_new(ev, 2);
 	struct store *s = store_open(dir, pool, &err);
 	struct store_stats st;
-	struct done_rec r = {0};
+	struct tstore_done r = {0};
 	struct walk w;
 	int64_t id;
 	int fired = 0, i;
@@ -867,7 +773,7 @@ test_store_server_mode(void)
 	test_begin("deliver (server): 200 concurrent, group committed");
 	store_stats(s, &st);
 	TEST_ASSERT_INTEQ(st.commits, 1);
-	id = account_id(s, "u1@x.test");
+	id = tstore_account(s, "u1@x.test");
 	r.ev = ev;
 	r.stop_at = 200;
 	for (i = 0; i < 200; i++) {
@@ -905,16 +811,17 @@ test_store_server_mode(void)
 	pool_free(&pool); /* runs the posted completions */
 	TEST_ASSERT_INTEQ(r.calls, 20);
 	TEST_ASSERT_INTEQ(r.ok, 20);
-	TEST_ASSERT_INTEQ(sql_int(dir,
-				  "SELECT count(*) FROM mailbox_messages"
-				  " m JOIN accounts a ON a.address="
-				  "'u1@x.test' JOIN mailboxes b ON "
-				  "b.account_id=a.id AND b.id=m.mailbox_id"),
-			  221);
+	TEST_ASSERT_INTEQ(
+	    tstore_sql_int(dir, "SELECT count(*) FROM mailbox_messages"
+				" m JOIN accounts a ON a.address="
+				"'u1@x.test' JOIN mailboxes b ON "
+				"b.account_id=a.id AND b.id=m.mailbox_id"),
+	    221);
 	ev_free(&ev);
-	tmp_dir_free(dir);
+	tstore_dir_free(dir);
 }
 
-TEST_MAIN(test_store_open, test_store_gc_after_crash, test_store_accounts, test_store_aliases,
-	  test_store_lookup, test_store_deliver_cli, test_store_deliver_fail,
-	  test_store_account_del_blobs, test_store_server_mode)
+TEST_MAIN(test_store_open, test_store_gc_after_crash, test_store_accounts,
+	  test_store_aliases, test_store_lookup, test_store_deliver_cli,
+	  test_store_deliver_fail, test_store_account_del_blobs,
+	  test_store_server_mode)

@@ -4,7 +4,6 @@
    threading; Emails as the union of their copies; Email updates and
    destroys that IMAP sees. */
 /* SPDX-License-Identifier: MIT */
-#include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,83 +12,7 @@
 #include "store/store.h"
 #include "store/store_jmap.h"
 #include "test.h"
-
-static int
-rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
-}
-
-static struct store *
-setup(char **dir_r, int64_t *acc_r)
-{
-	char *dir = strdup("/tmp/buzon-test-jmap-XXXXXX");
-	struct store_account a;
-	struct store *s;
-
-	if (mkdtemp(dir) == NULL) {
-		perror("mkdtemp");
-		exit(1);
-	}
-	s = store_open(dir, NULL, NULL);
-	TEST_ASSERT(s != NULL);
-	TEST_ASSERT_INTEQ(store_account_add(s, "u@x.test", "h", NULL), 1);
-	TEST_ASSERT_INTEQ(store_account_get(s, "u@x.test", &a, NULL), 1);
-	*acc_r = a.id;
-	store_account_clear(&a);
-	*dir_r = dir;
-	return s;
-}
-
-static void
-teardown(struct store *s, char *dir)
-{
-	store_close(&s);
-	nftw(dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
-	free(dir);
-}
-
-static void
-on_done(void *arg, int ok, const char *error)
-{
-	(void)error;
-	*(int *)arg = ok;
-}
-
-/* CLI-mode delivery into acc's INBOX; returns the UID. */
-static uint32_t
-deliver(struct store *s, int64_t acc, const char *text)
-{
-	struct store_delivery d;
-	int ok = 0;
-
-	memset(&d, 0, sizeof(d));
-	d.sender = "s@remote.test";
-	d.blob = store_blob_new(s, NULL);
-	TEST_ASSERT(d.blob != NULL);
-	TEST_ASSERT_INTEQ(store_blob_write(d.blob, text, strlen(text)), 0);
-	d.internaldate = 1700000000;
-	d.accounts = &acc;
-	d.n_accounts = 1;
-	store_deliver(s, &d, on_done, &ok);
-	TEST_ASSERT_INTEQ(ok, 1);
-	return d.out_uid;
-}
-
-static int64_t
-mbox_id(struct store *s, int64_t acc, const char *name)
-{
-	struct store_mbox m;
-	int64_t id = 0;
-
-	if (store_mbox_get(s, acc, name, &m, NULL) == 1)
-		id = m.id;
-	store_mbox_clear(&m);
-	return id;
-}
+#include "tstore.h"
 
 static uint64_t
 state(struct store *s, int64_t acc)
@@ -109,8 +32,8 @@ only_email(struct store *s, int64_t acc, struct store_jmap_email *out)
 	size_t n;
 	int64_t id = 0;
 
-	TEST_ASSERT_INTEQ(
-	    store_jmap_emails(s, acc, NULL, 0, &e, &n, &st, NULL), 0);
+	TEST_ASSERT_INTEQ(store_jmap_emails(s, acc, NULL, 0, &e, &n, &st, NULL),
+			  0);
 	TEST_ASSERT_INTEQ(n, 1);
 	if (n == 1) {
 		id = e[0].id;
@@ -136,13 +59,13 @@ test_change_log(void)
 	size_t n;
 	char *dir;
 	int64_t acc, inbox, arch, id;
-	struct store *s = setup(&dir, &acc);
+	struct store *s = tstore_setup("jmap", "u@x.test", &dir, &acc);
 
 	test_begin("jmap log: delivery creates an Email, updates INBOX");
-	inbox = mbox_id(s, acc, "INBOX");
-	arch = mbox_id(s, acc, "Archive");
+	inbox = tstore_mbox(s, acc, "INBOX");
+	arch = tstore_mbox(s, acc, "Archive");
 	s0 = state(s, acc);
-	uid = deliver(s, acc, "Subject: a\r\n\r\nbody\r\n");
+	uid = tstore_deliver(s, &acc, 1, NULL, "Subject: a\r\n\r\nbody\r\n", 0);
 	s1 = state(s, acc);
 	TEST_ASSERT(s1 > s0);
 	id = only_email(s, acc, NULL);
@@ -216,9 +139,8 @@ test_change_log(void)
 				  1);
 		TEST_ASSERT_INTEQ(only_email(s, acc, &e), id);
 		TEST_ASSERT_INTEQ(e.n_mailboxes, 1);
-		TEST_ASSERT_INTEQ(store_jmap_email_update(s, acc, 424242, &u,
-							  NULL),
-				  0);
+		TEST_ASSERT_INTEQ(
+		    store_jmap_email_update(s, acc, 424242, &u, NULL), 0);
 	}
 
 	test_begin("jmap destroy: the last copy goes, the Email is destroyed");
@@ -253,7 +175,7 @@ test_change_log(void)
 	TEST_ASSERT_INTEQ(c.n_destroyed, 1);
 	TEST_ASSERT_INTEQ(c.n_created + c.n_updated, 0);
 	store_jmap_changes_free(&c);
-	teardown(s, dir);
+	tstore_teardown(s, dir);
 }
 
 static void
@@ -270,12 +192,12 @@ test_paging_and_threads(void)
 	bool more;
 	char *dir;
 	int64_t acc;
-	struct store *s = setup(&dir, &acc);
+	struct store *s = tstore_setup("jmap", "u@x.test", &dir, &acc);
 
 	test_begin("jmap changes: maxChanges pages through every change");
 	s0 = state(s, acc);
 	for (i = 0; i < 3; i++)
-		deliver(s, acc, "Subject: p\r\n\r\nx\r\n");
+		tstore_deliver(s, &acc, 1, NULL, "Subject: p\r\n\r\nx\r\n", 0);
 	since = s0;
 	do {
 		TEST_ASSERT_INTEQ(store_jmap_changes(s, acc, STORE_JMAP_EMAIL,
@@ -307,8 +229,8 @@ test_paging_and_threads(void)
 	t[1].msgid = "root@x";
 	t[2].msgid = "other@x";
 	TEST_ASSERT_INTEQ(store_jmap_thread_assign(s, acc, t, 3, NULL), 0);
-	TEST_ASSERT_INTEQ(
-	    store_jmap_emails(s, acc, NULL, 0, &e, &n, &st, NULL), 0);
+	TEST_ASSERT_INTEQ(store_jmap_emails(s, acc, NULL, 0, &e, &n, &st, NULL),
+			  0);
 	TEST_ASSERT_INTEQ(n, 3);
 	if (n == 3) {
 		TEST_ASSERT_INTEQ(e[0].thread_id, e[0].id);
@@ -346,7 +268,7 @@ test_paging_and_threads(void)
 		}
 		store_jmap_mboxes_free(l, k);
 	}
-	teardown(s, dir);
+	tstore_teardown(s, dir);
 }
 
 TEST_MAIN(test_change_log, test_paging_and_threads)

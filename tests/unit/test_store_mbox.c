@@ -3,8 +3,6 @@
    notify hook, and the schema v2 -> v3 migration. */
 /* SPDX-License-Identifier: MIT */
 #include <dirent.h>
-#include <ftw.h>
-#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,59 +12,9 @@
 #include "limits.h"
 #include "store/store.h"
 #include "test.h"
+#include "tstore.h"
 
 /* ---- helpers ---- */
-
-static int
-rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
-}
-
-static void
-rm_tree(char *dir)
-{
-	nftw(dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
-	free(dir);
-}
-
-/* One integer from SQL run on the database file directly (-1: no row). */
-static long long
-sql_int(const char *dir, const char *sql)
-{
-	char path[4096];
-	sqlite3 *db;
-	sqlite3_stmt *st;
-	long long v = -1;
-
-	snprintf(path, sizeof(path), "%s/store.db", dir);
-	if (sqlite3_open(path, &db) == SQLITE_OK &&
-	    sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK) {
-		if (sqlite3_step(st) == SQLITE_ROW)
-			v = sqlite3_column_int64(st, 0);
-		sqlite3_finalize(st);
-	}
-	sqlite3_close(db);
-	return v;
-}
-
-static int
-sql_exec(const char *dir, const char *sql)
-{
-	char path[4096];
-	sqlite3 *db;
-	int rc;
-
-	snprintf(path, sizeof(path), "%s/store.db", dir);
-	rc = sqlite3_open(path, &db) == SQLITE_OK
-		 ? sqlite3_exec(db, sql, NULL, NULL, NULL)
-		 : SQLITE_ERROR;
-	sqlite3_close(db);
-	return rc == SQLITE_OK ? 0 : -1;
-}
 
 /* Files under dir/blobs. */
 static int
@@ -86,78 +34,6 @@ count_blobs(const char *dir)
 		closedir(d);
 	}
 	return files;
-}
-
-/* A fresh store in a new temporary directory with account a@x.test
-   (*acc_r); *dir_r is malloc'd. */
-static struct store *
-setup(char **dir_r, int64_t *acc_r)
-{
-	char *dir = strdup("/tmp/buzon-test-mbox-XXXXXX");
-	struct store_account a;
-	struct store *s;
-	const char *err = NULL;
-
-	if (mkdtemp(dir) == NULL) {
-		perror("mkdtemp");
-		exit(1);
-	}
-	s = store_open(dir, NULL, &err);
-	if (s == NULL) {
-		fprintf(stderr, "store_open: %s\n", err);
-		exit(1);
-	}
-	TEST_ASSERT_INTEQ(store_account_add(s, "a@x.test", "h", &err), 1);
-	TEST_ASSERT_INTEQ(store_account_get(s, "a@x.test", &a, &err), 1);
-	*acc_r = a.id;
-	store_account_clear(&a);
-	*dir_r = dir;
-	return s;
-}
-
-static void
-on_done(void *arg, int ok, const char *error)
-{
-	(void)error;
-	*(int *)arg = ok;
-}
-
-/* Deliver text (CLI mode, synchronous) into mailbox (NULL: INBOX) of
-   acc with flags; returns the UID. */
-static uint32_t
-deliver(struct store *s, int64_t acc, const char *mailbox, const char *text,
-	uint32_t flags)
-{
-	struct store_delivery d;
-	int ok = -1;
-
-	memset(&d, 0, sizeof(d));
-	d.sender = "s@remote.test";
-	d.blob = store_blob_new(s, NULL);
-	TEST_ASSERT(d.blob != NULL);
-	if (d.blob == NULL)
-		return 0;
-	TEST_ASSERT_INTEQ(store_blob_write(d.blob, text, strlen(text)), 0);
-	d.internaldate = 1700000000;
-	d.accounts = &acc;
-	d.n_accounts = 1;
-	d.mailbox = mailbox;
-	d.flags = flags;
-	store_deliver(s, &d, on_done, &ok);
-	TEST_ASSERT_INTEQ(ok, 1);
-	return d.out_uid;
-}
-
-static int64_t
-mbox_id(struct store *s, int64_t acc, const char *name)
-{
-	struct store_mbox m;
-	int64_t id = 0;
-
-	if (store_mbox_get(s, acc, name, &m, NULL) == 1)
-		id = m.id;
-	store_mbox_clear(&m);
-	return id;
 }
 
 /* The mailbox names of acc joined with ',' ("*" after subscribed ones). */
@@ -210,7 +86,7 @@ test_create(void)
 	};
 
 	test_begin("mbox: initial mailboxes, subscribed, special use");
-	s = setup(&dir, &acc);
+	s = tstore_setup("mbox", "a@x.test", &dir, &acc);
 	names_of(s, acc, buf, sizeof(buf));
 	TEST_ASSERT_STREQ(buf, "Archive*,Drafts*,INBOX*,Junk*,Sent*,Trash*");
 	TEST_ASSERT_INTEQ(store_mbox_get(s, acc, "Sent", &m, &err), 1);
@@ -229,15 +105,15 @@ test_create(void)
 
 	test_begin("mbox: create with superiors, exists, INBOX any case");
 	TEST_ASSERT_INTEQ(store_mbox_create(s, acc, "a/b/c", NULL, &err), 1);
-	TEST_ASSERT(mbox_id(s, acc, "a") > 0);
-	TEST_ASSERT(mbox_id(s, acc, "a/b") > 0);
-	TEST_ASSERT(mbox_id(s, acc, "a/b/c") > 0);
+	TEST_ASSERT(tstore_mbox(s, acc, "a") > 0);
+	TEST_ASSERT(tstore_mbox(s, acc, "a/b") > 0);
+	TEST_ASSERT(tstore_mbox(s, acc, "a/b/c") > 0);
 	TEST_ASSERT_INTEQ(store_mbox_create(s, acc, "a/b/c", NULL, &err), 0);
 	TEST_ASSERT_INTEQ(store_mbox_create(s, acc, "a", NULL, &err), 0);
 	TEST_ASSERT_INTEQ(store_mbox_create(s, acc, "iNbOx", NULL, &err), 0);
 	TEST_ASSERT_INTEQ(store_mbox_create(s, acc, "inbox/Sub", NULL, &err),
 			  1);
-	TEST_ASSERT(mbox_id(s, acc, "INBOX/Sub") > 0);
+	TEST_ASSERT(tstore_mbox(s, acc, "INBOX/Sub") > 0);
 	TEST_ASSERT_INTEQ(
 	    store_mbox_create(s, acc, "Caf\xc3\xa9/x", "\\Archive", &err), 1);
 	TEST_ASSERT_INTEQ(store_mbox_get(s, acc, "Caf\xc3\xa9/x", &m, &err), 1);
@@ -248,8 +124,9 @@ test_create(void)
 	TEST_ASSERT_STREQ(buf, "Archive*,Caf\xc3\xa9,Caf\xc3\xa9/x,Drafts*,"
 			       "INBOX*,INBOX/Sub,Junk*,Sent*,Trash*,a,a/b,"
 			       "a/b/c");
-	TEST_ASSERT_INTEQ(sql_int(dir, "SELECT count(DISTINCT uidvalidity) = "
-				       "count(*) FROM mailboxes"),
+	TEST_ASSERT_INTEQ(tstore_sql_int(dir,
+					 "SELECT count(DISTINCT uidvalidity) = "
+					 "count(*) FROM mailboxes"),
 			  1);
 
 	test_begin("mbox: bad names refused");
@@ -273,12 +150,12 @@ test_create(void)
 	name[2 * i - 3] = '\0';
 	TEST_ASSERT_INTEQ(store_mbox_create(s, acc, name, NULL, &err), 1);
 	TEST_ASSERT_INTEQ(
-	    sql_int(dir, "SELECT count(*) FROM mailboxes WHERE name GLOB 'd*'"),
+	    tstore_sql_int(
+		dir, "SELECT count(*) FROM mailboxes WHERE name GLOB 'd*'"),
 	    STORE_MBOX_DEPTH_MAX);
 	TEST_ASSERT_INTEQ(store_mbox_create(s, 9999, "x", NULL, &err), -1);
 
-	store_close(&s);
-	rm_tree(dir);
+	tstore_teardown(s, dir);
 }
 
 /* ---- notify hook ---- */
@@ -289,10 +166,12 @@ struct notes {
 };
 
 static void
-on_notify(void *arg, int64_t mailbox_id)
+on_notify(void *arg, enum store_change kind, int64_t mailbox_id)
 {
 	struct notes *no = arg;
 
+	if (kind != STORE_CHANGE_MAILBOX)
+		return; /* account-wide: JMAP push */
 	if (no->n < 64)
 		no->ids[no->n] = mailbox_id;
 	no->n++;
@@ -310,9 +189,9 @@ test_delete(void)
 	int64_t acc, id, inbox;
 
 	test_begin("mbox delete: INBOX, inferiors, missing");
-	s = setup(&dir, &acc);
-	store_set_notify(s, on_notify, &no);
-	inbox = mbox_id(s, acc, "INBOX");
+	s = tstore_setup("mbox", "a@x.test", &dir, &acc);
+	TEST_ASSERT_INTEQ(store_add_notify(s, on_notify, &no), 0);
+	inbox = tstore_mbox(s, acc, "INBOX");
 	TEST_ASSERT_INTEQ(store_mbox_delete(s, acc, "INBOX", &err), -2);
 	TEST_ASSERT_INTEQ(store_mbox_delete(s, acc, "inbox", &err), -2);
 	TEST_ASSERT_INTEQ(store_mbox_create(s, acc, "p/q", NULL, &err), 1);
@@ -323,10 +202,10 @@ test_delete(void)
 	TEST_ASSERT_INTEQ(no.n, 0);
 
 	test_begin("mbox delete: messages and unshared blobs go");
-	deliver(s, acc, "p/q", "Subject: 1\r\n\r\none\r\n", 0);
-	deliver(s, acc, "p/q", "Subject: 2\r\n\r\ntwo\r\n", 0);
-	deliver(s, acc, NULL, "Subject: 3\r\n\r\nthree\r\n", 0);
-	id = mbox_id(s, acc, "p/q");
+	tstore_deliver(s, &acc, 1, "p/q", "Subject: 1\r\n\r\none\r\n", 0);
+	tstore_deliver(s, &acc, 1, "p/q", "Subject: 2\r\n\r\ntwo\r\n", 0);
+	tstore_deliver(s, &acc, 1, NULL, "Subject: 3\r\n\r\nthree\r\n", 0);
+	id = tstore_mbox(s, acc, "p/q");
 	TEST_ASSERT_INTEQ(no.n, 3);
 	/* message 1 is also in INBOX: copy it there */
 	{
@@ -339,25 +218,28 @@ test_delete(void)
 		free(su);
 		free(du);
 	}
-	TEST_ASSERT_INTEQ(sql_int(dir, "SELECT count(*) FROM messages"), 3);
+	TEST_ASSERT_INTEQ(tstore_sql_int(dir, "SELECT count(*) FROM messages"),
+			  3);
 	no.n = 0;
 	TEST_ASSERT_INTEQ(store_mbox_delete(s, acc, "p/q", &err), 1);
 	TEST_ASSERT_INTEQ(no.n, 1);
 	TEST_ASSERT_INTEQ(no.ids[0], id);
-	TEST_ASSERT_INTEQ(mbox_id(s, acc, "p/q"), 0);
-	TEST_ASSERT_INTEQ(sql_int(dir, "SELECT count(*) FROM messages"), 2);
-	TEST_ASSERT_INTEQ(sql_int(dir, "SELECT count(*) FROM mailbox_messages"
-				       " WHERE mailbox_id NOT IN (SELECT id "
-				       "FROM mailboxes)"),
+	TEST_ASSERT_INTEQ(tstore_mbox(s, acc, "p/q"), 0);
+	TEST_ASSERT_INTEQ(tstore_sql_int(dir, "SELECT count(*) FROM messages"),
+			  2);
+	TEST_ASSERT_INTEQ(tstore_sql_int(dir,
+					 "SELECT count(*) FROM mailbox_messages"
+					 " WHERE mailbox_id NOT IN (SELECT id "
+					 "FROM mailboxes)"),
 			  0);
 	TEST_ASSERT_INTEQ(count_blobs(dir), 2);
 	TEST_ASSERT_INTEQ(store_mbox_delete(s, acc, "p", &err), 1);
 	/* re-created: a new UIDVALIDITY, UIDs from 1 */
 	TEST_ASSERT_INTEQ(store_mbox_create(s, acc, "p/q", NULL, &err), 1);
-	TEST_ASSERT(mbox_id(s, acc, "p/q") != id);
-	TEST_ASSERT_INTEQ(deliver(s, acc, "p/q", "Subject: 4\r\n\r\n", 0), 1);
-	store_close(&s);
-	rm_tree(dir);
+	TEST_ASSERT(tstore_mbox(s, acc, "p/q") != id);
+	TEST_ASSERT_INTEQ(
+	    tstore_deliver(s, &acc, 1, "p/q", "Subject: 4\r\n\r\n", 0), 1);
+	tstore_teardown(s, dir);
 }
 
 /* ---- rename ---- */
@@ -375,14 +257,14 @@ test_rename(void)
 	uint32_t a_uv, inbox_uv;
 
 	test_begin("mbox rename: subtree, UIDVALIDITY kept, subscriptions");
-	s = setup(&dir, &acc);
-	store_set_notify(s, on_notify, &no);
+	s = tstore_setup("mbox", "a@x.test", &dir, &acc);
+	TEST_ASSERT_INTEQ(store_add_notify(s, on_notify, &no), 0);
 	TEST_ASSERT_INTEQ(store_mbox_create(s, acc, "a/b/c", NULL, &err), 1);
 	TEST_ASSERT_INTEQ(store_mbox_create(s, acc, "ab", NULL, &err), 1);
 	TEST_ASSERT_INTEQ(store_mbox_subscribe(s, acc, "a/b", true, &err), 0);
 	TEST_ASSERT_INTEQ(store_mbox_subscribe(s, acc, "a/zz", true, &err), 0);
 	TEST_ASSERT_INTEQ(store_mbox_subscribe(s, acc, "ab", true, &err), 0);
-	deliver(s, acc, "a/b", "Subject: in a/b\r\n\r\n", 0);
+	tstore_deliver(s, &acc, 1, "a/b", "Subject: in a/b\r\n\r\n", 0);
 	TEST_ASSERT_INTEQ(store_mbox_get(s, acc, "a", &m, &err), 1);
 	a_id = m.id;
 	a_uv = m.uidvalidity;
@@ -420,17 +302,17 @@ test_rename(void)
 			       "ab*,k,k/b,x,x/y,x/y/b*,x/y/b/c");
 
 	test_begin("mbox rename: INBOX moves its messages, stays");
-	inbox = mbox_id(s, acc, "INBOX");
-	TEST_ASSERT_INTEQ(store_mbox_create(s, acc, "INBOX/kid", NULL, &err), 1);
-	deliver(s, acc, NULL, "Subject: 1\r\n\r\n", STORE_FLAG_SEEN);
-	deliver(s, acc, NULL, "Subject: 2\r\n\r\n", 0);
+	inbox = tstore_mbox(s, acc, "INBOX");
+	TEST_ASSERT_INTEQ(store_mbox_create(s, acc, "INBOX/kid", NULL, &err),
+			  1);
+	tstore_deliver(s, &acc, 1, NULL, "Subject: 1\r\n\r\n", STORE_FLAG_SEEN);
+	tstore_deliver(s, &acc, 1, NULL, "Subject: 2\r\n\r\n", 0);
 	TEST_ASSERT_INTEQ(store_mbox_get(s, acc, "INBOX", &m, &err), 1);
 	inbox_uv = m.uidvalidity;
 	no.n = 0;
 	TEST_ASSERT_INTEQ(store_mbox_rename(s, acc, "inbox", "INBOX", &err),
 			  -2);
-	TEST_ASSERT_INTEQ(store_mbox_rename(s, acc, "INBOX", "Sent", &err),
-			  -2);
+	TEST_ASSERT_INTEQ(store_mbox_rename(s, acc, "INBOX", "Sent", &err), -2);
 	TEST_ASSERT_INTEQ(store_mbox_rename(s, acc, "inbox", "Old/Mail", &err),
 			  1);
 	TEST_ASSERT_INTEQ(no.n, 2);
@@ -441,8 +323,8 @@ test_rename(void)
 	TEST_ASSERT_INTEQ(m2.uidnext, 3);
 	TEST_ASSERT(m2.highestmodseq > m.highestmodseq);
 	store_mbox_clear(&m2);
-	TEST_ASSERT(mbox_id(s, acc, "INBOX/kid") > 0);
-	TEST_ASSERT(mbox_id(s, acc, "Old") > 0);
+	TEST_ASSERT(tstore_mbox(s, acc, "INBOX/kid") > 0);
+	TEST_ASSERT(tstore_mbox(s, acc, "Old") > 0);
 	TEST_ASSERT_INTEQ(store_mbox_get(s, acc, "Old/Mail", &m2, &err), 1);
 	TEST_ASSERT_INTEQ(no.ids[1], m2.id);
 	TEST_ASSERT(m2.uidvalidity != inbox_uv);
@@ -450,8 +332,8 @@ test_rename(void)
 	old_id = m2.id;
 	store_mbox_clear(&m2);
 	/* INBOX: both UIDs vanished at the new modseq */
-	TEST_ASSERT_INTEQ(store_msg_changes(s, inbox, m.highestmodseq, &c, &err),
-			  1);
+	TEST_ASSERT_INTEQ(
+	    store_msg_changes(s, inbox, m.highestmodseq, &c, &err), 1);
 	TEST_ASSERT_INTEQ(c.l.n, 0);
 	TEST_ASSERT_INTEQ(c.n_expunged, 2);
 	store_msg_changes_free(&c);
@@ -465,13 +347,13 @@ test_rename(void)
 	}
 	store_msg_changes_free(&c);
 	/* INBOX lives on: new mail gets the next UID */
-	TEST_ASSERT_INTEQ(deliver(s, acc, NULL, "Subject: 3\r\n\r\n", 0), 3);
+	TEST_ASSERT_INTEQ(
+	    tstore_deliver(s, &acc, 1, NULL, "Subject: 3\r\n\r\n", 0), 3);
 	/* and may be renamed under itself (its inferiors stay put) */
 	TEST_ASSERT_INTEQ(store_mbox_rename(s, acc, "INBOX", "INBOX/old", &err),
 			  1);
-	TEST_ASSERT(mbox_id(s, acc, "INBOX/old") > 0);
-	store_close(&s);
-	rm_tree(dir);
+	TEST_ASSERT(tstore_mbox(s, acc, "INBOX/old") > 0);
+	tstore_teardown(s, dir);
 }
 
 /* ---- subscriptions ---- */
@@ -485,9 +367,11 @@ test_subscribe(void)
 	int64_t acc;
 
 	test_begin("mbox subscribe: names, missing mailboxes, twice");
-	s = setup(&dir, &acc);
-	TEST_ASSERT_INTEQ(store_mbox_subscribe(s, acc, "Trash", false, &err), 0);
-	TEST_ASSERT_INTEQ(store_mbox_subscribe(s, acc, "Trash", false, &err), 0);
+	s = tstore_setup("mbox", "a@x.test", &dir, &acc);
+	TEST_ASSERT_INTEQ(store_mbox_subscribe(s, acc, "Trash", false, &err),
+			  0);
+	TEST_ASSERT_INTEQ(store_mbox_subscribe(s, acc, "Trash", false, &err),
+			  0);
 	TEST_ASSERT_INTEQ(store_mbox_subscribe(s, acc, "ghost/x", true, &err),
 			  0);
 	TEST_ASSERT_INTEQ(store_mbox_subscribe(s, acc, "ghost/x", true, &err),
@@ -513,8 +397,7 @@ test_subscribe(void)
 		TEST_ASSERT_INTEQ(n, 0);
 		free(names);
 	}
-	store_close(&s);
-	rm_tree(dir);
+	tstore_teardown(s, dir);
 }
 
 /* ---- status, \Recent, usage ---- */
@@ -531,18 +414,19 @@ test_status_recent(void)
 	uint64_t bytes, msgs, quota;
 
 	test_begin("mbox status: counts");
-	s = setup(&dir, &acc);
-	inbox = mbox_id(s, acc, "INBOX");
-	junk = mbox_id(s, acc, "Junk");
+	s = tstore_setup("mbox", "a@x.test", &dir, &acc);
+	inbox = tstore_mbox(s, acc, "INBOX");
+	junk = tstore_mbox(s, acc, "Junk");
 	TEST_ASSERT_INTEQ(store_mbox_status(s, inbox, &st, &err), 1);
 	TEST_ASSERT_INTEQ(st.messages, 0);
 	TEST_ASSERT_INTEQ(st.uidnext, 1);
 	TEST_ASSERT_INTEQ(st.size, 0);
-	deliver(s, acc, NULL, "12345", STORE_FLAG_SEEN);
-	deliver(s, acc, NULL, "1234567", STORE_FLAG_DELETED);
-	deliver(s, acc, NULL, "123", STORE_FLAG_SEEN | STORE_FLAG_DELETED);
-	deliver(s, acc, NULL, "1", 0);
-	deliver(s, acc, "Junk", "junk", 0);
+	tstore_deliver(s, &acc, 1, NULL, "12345", STORE_FLAG_SEEN);
+	tstore_deliver(s, &acc, 1, NULL, "1234567", STORE_FLAG_DELETED);
+	tstore_deliver(s, &acc, 1, NULL, "123",
+		       STORE_FLAG_SEEN | STORE_FLAG_DELETED);
+	tstore_deliver(s, &acc, 1, NULL, "1", 0);
+	tstore_deliver(s, &acc, 1, "Junk", "junk", 0);
 	TEST_ASSERT_INTEQ(store_mbox_status(s, inbox, &st, &err), 1);
 	TEST_ASSERT_INTEQ(st.messages, 4);
 	TEST_ASSERT_INTEQ(st.unseen, 2);
@@ -562,7 +446,7 @@ test_status_recent(void)
 	TEST_ASSERT_INTEQ(store_mbox_status(s, inbox, &st, &err), 1);
 	TEST_ASSERT_INTEQ(st.recent, 0);
 	TEST_ASSERT_INTEQ(store_expunge(s, inbox, uids, 1, &err), 1);
-	deliver(s, acc, NULL, "new", 0);
+	tstore_deliver(s, &acc, 1, NULL, "new", 0);
 	TEST_ASSERT_INTEQ(store_mbox_status(s, inbox, &st, &err), 1);
 	TEST_ASSERT_INTEQ(st.recent, 1);
 	TEST_ASSERT_INTEQ(st.messages, 4);
@@ -585,8 +469,9 @@ test_status_recent(void)
 	TEST_ASSERT_INTEQ(msgs, 5);
 	TEST_ASSERT_INTEQ(bytes, 5 + 3 + 1 + 4 + 3);
 	TEST_ASSERT_INTEQ(quota, 0);
-	TEST_ASSERT_INTEQ(sql_exec(dir, "UPDATE accounts SET quota_bytes = "
-					"1000000"),
+	TEST_ASSERT_INTEQ(tstore_sql_exec(dir,
+					  "UPDATE accounts SET quota_bytes = "
+					  "1000000"),
 			  0);
 	TEST_ASSERT_INTEQ(
 	    store_account_usage(s, acc, &bytes, &msgs, &quota, &err), 1);
@@ -594,8 +479,7 @@ test_status_recent(void)
 	TEST_ASSERT_INTEQ(
 	    store_account_usage(s, 9999, &bytes, &msgs, &quota, &err), 0);
 	TEST_ASSERT_INTEQ(msgs, 0);
-	store_close(&s);
-	rm_tree(dir);
+	tstore_teardown(s, dir);
 }
 
 /* ---- migration ---- */
@@ -611,45 +495,51 @@ test_migrate_v2(void)
 	uint32_t first;
 
 	test_begin("schema: a v2 database is migrated to the current version");
-	s = setup(&dir, &acc);
+	s = tstore_setup("mbox", "a@x.test", &dir, &acc);
 	TEST_ASSERT_INTEQ(store_mbox_create(s, acc, "Lists/x", NULL, &err), 1);
-	deliver(s, acc, NULL, "old mail", 0);
+	tstore_deliver(s, &acc, 1, NULL, "old mail", 0);
 	store_close(&s);
 	/* Back to what v2 had: the subscribed column, no subscriptions
 	   table, no recent_uid. */
 	TEST_ASSERT_INTEQ(
-	    sql_exec(dir,
-		     /* and without v4's JMAP change log and v5's JMAP
-			objects */
-		     "DROP TABLE jmap_objects;"
-		     "DROP TRIGGER jmap_mm_i; DROP TRIGGER jmap_mm_u;"
-		     "DROP TRIGGER jmap_mm_d; DROP TRIGGER jmap_mb_i;"
-		     "DROP TRIGGER jmap_mb_u; DROP TRIGGER jmap_mb_bd;"
-		     "DROP TRIGGER jmap_mb_d; DROP TRIGGER jmap_sub_i;"
-		     "DROP TRIGGER jmap_sub_d; DROP TABLE jmap_changes;"
-		     "DROP TABLE jmap_threads; DROP TABLE jmap_msgids;"
-		     "ALTER TABLE accounts DROP COLUMN jmap_modseq;"
-		     "DROP TABLE subscriptions;"
-		     "ALTER TABLE mailboxes DROP COLUMN recent_uid;"
-		     "ALTER TABLE mailboxes ADD COLUMN subscribed INTEGER NOT "
-		     "NULL DEFAULT 1;"
-		     "UPDATE mailboxes SET subscribed = 0 WHERE name IN "
-		     "('Junk', 'Lists');"
-		     "UPDATE meta SET value = 2 WHERE key = 'schema_version'"),
+	    tstore_sql_exec(
+		dir,
+		/* and without v4's JMAP change log, v5's JMAP
+		   objects and v6's threads on the copies */
+		"DROP INDEX mailbox_messages_date;"
+		"DROP INDEX mailbox_messages_unthreaded;"
+		"ALTER TABLE mailbox_messages DROP COLUMN thread_id;"
+		"DROP TABLE jmap_objects;"
+		"DROP TRIGGER jmap_mm_i; DROP TRIGGER jmap_mm_u;"
+		"DROP TRIGGER jmap_mm_d; DROP TRIGGER jmap_mb_i;"
+		"DROP TRIGGER jmap_mb_u; DROP TRIGGER jmap_mb_bd;"
+		"DROP TRIGGER jmap_mb_d; DROP TRIGGER jmap_sub_i;"
+		"DROP TRIGGER jmap_sub_d; DROP TABLE jmap_changes;"
+		"DROP TABLE jmap_threads; DROP TABLE jmap_msgids;"
+		"ALTER TABLE accounts DROP COLUMN jmap_modseq;"
+		"DROP TABLE subscriptions;"
+		"ALTER TABLE mailboxes DROP COLUMN recent_uid;"
+		"ALTER TABLE mailboxes ADD COLUMN subscribed INTEGER NOT "
+		"NULL DEFAULT 1;"
+		"UPDATE mailboxes SET subscribed = 0 WHERE name IN "
+		"('Junk', 'Lists');"
+		"UPDATE meta SET value = 2 WHERE key = 'schema_version'"),
 	    0);
 	s = store_open(dir, NULL, &err);
 	TEST_ASSERT(s != NULL);
 	if (s == NULL) {
-		rm_tree(dir);
+		tstore_dir_free(dir);
 		return;
 	}
-	TEST_ASSERT_INTEQ(sql_int(dir, "SELECT value FROM meta WHERE key = "
-				       "'schema_version'"),
-			  5);
-	TEST_ASSERT_INTEQ(sql_int(dir, "SELECT count(*) FROM pragma_table_info"
-				       "('mailboxes') WHERE name = "
-				       "'subscribed'"),
-			  0);
+	TEST_ASSERT_INTEQ(tstore_sql_int(dir,
+					 "SELECT value FROM meta WHERE key = "
+					 "'schema_version'"),
+			  6);
+	TEST_ASSERT_INTEQ(
+	    tstore_sql_int(dir, "SELECT count(*) FROM pragma_table_info"
+				"('mailboxes') WHERE name = "
+				"'subscribed'"),
+	    0);
 	subs_of(s, acc, buf, sizeof(buf));
 	TEST_ASSERT_STREQ(buf, "Archive,Drafts,INBOX,Lists/x,Sent,Trash");
 	names_of(s, acc, buf, sizeof(buf));
@@ -657,13 +547,13 @@ test_migrate_v2(void)
 	    buf, "Archive*,Drafts*,INBOX*,Junk,Lists,Lists/x*,Sent*,Trash*");
 	/* mail from before IMAP is recent to the first session */
 	TEST_ASSERT_INTEQ(
-	    store_mbox_status(s, mbox_id(s, acc, "INBOX"), &st, &err), 1);
+	    store_mbox_status(s, tstore_mbox(s, acc, "INBOX"), &st, &err), 1);
 	TEST_ASSERT_INTEQ(st.recent, 1);
 	TEST_ASSERT_INTEQ(
-	    store_mbox_recent(s, mbox_id(s, acc, "INBOX"), &first, &err), 1);
+	    store_mbox_recent(s, tstore_mbox(s, acc, "INBOX"), &first, &err),
+	    1);
 	TEST_ASSERT_INTEQ(first, 1);
-	store_close(&s);
-	rm_tree(dir);
+	tstore_teardown(s, dir);
 }
 
 TEST_MAIN(test_create, test_delete, test_rename, test_subscribe,

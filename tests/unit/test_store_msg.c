@@ -3,7 +3,6 @@
    UNCHANGEDSINCE, copy and move, APPEND-like deliveries, and the notify
    hook of group-committed deliveries. */
 /* SPDX-License-Identifier: MIT */
-#include <ftw.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -16,111 +15,9 @@
 #include "pool.h"
 #include "store/store.h"
 #include "test.h"
+#include "tstore.h"
 
 /* ---- helpers ---- */
-
-static int
-rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
-}
-
-static char *
-tmp_dir(void)
-{
-	char *dir = strdup("/tmp/buzon-test-msg-XXXXXX");
-
-	if (mkdtemp(dir) == NULL) {
-		perror("mkdtemp");
-		exit(1);
-	}
-	return dir;
-}
-
-static void
-rm_tree(char *dir)
-{
-	nftw(dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
-	free(dir);
-}
-
-static int64_t
-add_account(struct store *s, const char *address)
-{
-	struct store_account a;
-	int64_t id = -1;
-
-	TEST_ASSERT_INTEQ(store_account_add(s, address, "h", NULL), 1);
-	if (store_account_get(s, address, &a, NULL) == 1)
-		id = a.id;
-	store_account_clear(&a);
-	return id;
-}
-
-static int64_t
-mbox_id(struct store *s, int64_t acc, const char *name)
-{
-	struct store_mbox m;
-	int64_t id = 0;
-
-	if (store_mbox_get(s, acc, name, &m, NULL) == 1)
-		id = m.id;
-	store_mbox_clear(&m);
-	return id;
-}
-
-struct done {
-	int calls, ok;
-	const char *error;
-	struct ev *ev;
-	int stop_at;
-};
-
-static void
-on_done(void *arg, int ok, const char *error)
-{
-	struct done *r = arg;
-
-	r->calls++;
-	r->ok += ok;
-	r->error = error;
-	if (r->ev != NULL && r->calls == r->stop_at)
-		ev_stop(r->ev);
-}
-
-/* Fill d for text to acc (the blob is new). */
-static void
-delivery(struct store *s, struct store_delivery *d, const int64_t *acc,
-	 size_t n, const char *text)
-{
-	memset(d, 0, sizeof(*d));
-	d->sender = "s@remote.test";
-	d->blob = store_blob_new(s, NULL);
-	TEST_ASSERT(d->blob != NULL);
-	if (d->blob != NULL)
-		TEST_ASSERT_INTEQ(store_blob_write(d->blob, text, strlen(text)),
-				  0);
-	d->internaldate = 1700000000;
-	d->accounts = acc;
-	d->n_accounts = n;
-}
-
-/* CLI-mode delivery of text into acc's INBOX; returns the UID. */
-static uint32_t
-deliver(struct store *s, int64_t acc, const char *text, uint32_t flags)
-{
-	struct store_delivery d;
-	struct done r = {0};
-
-	delivery(s, &d, &acc, 1, text);
-	d.flags = flags;
-	store_deliver(s, &d, on_done, &r);
-	TEST_ASSERT_INTEQ(r.ok, 1);
-	return d.out_uid;
-}
 
 struct notes {
 	_Atomic int n;
@@ -129,10 +26,14 @@ struct notes {
 };
 
 static void
-on_notify(void *arg, int64_t mailbox_id)
+on_notify(void *arg, enum store_change kind, int64_t mailbox_id)
 {
 	struct notes *no = arg;
-	int i = atomic_fetch_add(&no->n, 1);
+	int i;
+
+	if (kind != STORE_CHANGE_MAILBOX)
+		return; /* account-wide: JMAP push */
+	i = atomic_fetch_add(&no->n, 1);
 
 	if (i < 256)
 		no->ids[i] = mailbox_id;
@@ -144,7 +45,7 @@ on_notify(void *arg, int64_t mailbox_id)
 static void
 test_snapshot_changes(void)
 {
-	char *dir = tmp_dir();
+	char *dir = tstore_dir_new("msg");
 	const char *err = NULL;
 	struct store *s = store_open(dir, NULL, &err);
 	struct store_msg_list l;
@@ -159,15 +60,16 @@ test_snapshot_changes(void)
 
 	test_begin("msg snapshot: every message in UID order");
 	TEST_ASSERT(s != NULL);
-	acc = add_account(s, "a@x.test");
-	inbox = mbox_id(s, acc, "INBOX");
+	acc = tstore_account_add(s, "a@x.test");
+	inbox = tstore_mbox(s, acc, "INBOX");
 	TEST_ASSERT_INTEQ(store_msg_snapshot(s, inbox, &l, &err), 1);
 	TEST_ASSERT_INTEQ(l.n, 0);
 	TEST_ASSERT_INTEQ(l.uidnext, 1);
 	store_msg_list_free(&l);
-	deliver(s, acc, "Subject: 1\r\n\r\n", STORE_FLAG_SEEN);
-	deliver(s, acc, "Subject: 2\r\n\r\n", 0);
-	deliver(s, acc, "Subject: 3\r\n\r\n", STORE_FLAG_FLAGGED);
+	tstore_deliver(s, &acc, 1, NULL, "Subject: 1\r\n\r\n", STORE_FLAG_SEEN);
+	tstore_deliver(s, &acc, 1, NULL, "Subject: 2\r\n\r\n", 0);
+	tstore_deliver(s, &acc, 1, NULL, "Subject: 3\r\n\r\n",
+		       STORE_FLAG_FLAGGED);
 	TEST_ASSERT_INTEQ(store_msg_snapshot(s, inbox, &l, &err), 1);
 	TEST_ASSERT_INTEQ(l.n, 3);
 	TEST_ASSERT_INTEQ(l.uidnext, 4);
@@ -203,7 +105,8 @@ test_snapshot_changes(void)
 	TEST_ASSERT_INTEQ(store_msg_flags(s, inbox, &u, &r, &n, &err), 0);
 	store_flag_results_free(r, n);
 	TEST_ASSERT_INTEQ(store_expunge(s, inbox, &uid1, 1, &err), 1);
-	TEST_ASSERT_INTEQ(deliver(s, acc, "Subject: 4\r\n\r\n", 0), 4);
+	TEST_ASSERT_INTEQ(
+	    tstore_deliver(s, &acc, 1, NULL, "Subject: 4\r\n\r\n", 0), 4);
 	TEST_ASSERT_INTEQ(store_msg_changes(s, inbox, hms, &c, &err), 1);
 	TEST_ASSERT_INTEQ(c.l.n, 2);
 	if (c.l.n == 2) {
@@ -232,8 +135,7 @@ test_snapshot_changes(void)
 	store_msg_changes_free(&c);
 	TEST_ASSERT_INTEQ(store_msg_changes(s, 9999, 0, &c, &err), 0);
 	TEST_ASSERT(c.expunged == NULL && c.l.m == NULL);
-	store_close(&s);
-	rm_tree(dir);
+	tstore_teardown(s, dir);
 }
 
 /* ---- FETCH data ---- */
@@ -241,12 +143,12 @@ test_snapshot_changes(void)
 static void
 test_fetch(void)
 {
-	char *dir = tmp_dir();
+	char *dir = tstore_dir_new("msg");
 	const char *err = NULL;
 	struct store *s = store_open(dir, NULL, &err);
 	struct store_delivery d;
 	struct store_msg_data *m;
-	struct done r = {0};
+	struct tstore_done r = {0};
 	uint32_t want[] = {1, 3, 99}, sparse[] = {2, 5000, 100000};
 	char buf[256];
 	int64_t acc, inbox;
@@ -255,9 +157,9 @@ test_fetch(void)
 
 	test_begin("msg fetch: stored fields, gone UIDs skipped");
 	TEST_ASSERT(s != NULL);
-	acc = add_account(s, "a@x.test");
-	inbox = mbox_id(s, acc, "INBOX");
-	delivery(s, &d, &acc, 1, "Subject: hello\r\n\r\nbody\r\n");
+	acc = tstore_account_add(s, "a@x.test");
+	inbox = tstore_mbox(s, acc, "INBOX");
+	tstore_delivery(s, &d, &acc, 1, "Subject: hello\r\n\r\nbody\r\n");
 	d.envelope = "(NIL \"hello\" NIL NIL NIL NIL NIL NIL NIL NIL)";
 	d.bodystructure = "(\"TEXT\" \"PLAIN\" NIL NIL NIL \"7BIT\" 6 1)";
 	d.body = "(\"TEXT\" \"PLAIN\" NIL NIL NIL \"7BIT\" 6 1)";
@@ -268,10 +170,11 @@ test_fetch(void)
 	d.internaldate = 1650000000;
 	d.flags = STORE_FLAG_DRAFT;
 	d.keywords = "$Label1";
-	store_deliver(s, &d, on_done, &r);
+	store_deliver(s, &d, tstore_on_done, &r);
 	TEST_ASSERT_INTEQ(r.ok, 1);
-	deliver(s, acc, "Subject: two\r\n\r\n", 0);
-	deliver(s, acc, "Subject: three\r\n\r\n", STORE_FLAG_SEEN);
+	tstore_deliver(s, &acc, 1, NULL, "Subject: two\r\n\r\n", 0);
+	tstore_deliver(s, &acc, 1, NULL, "Subject: three\r\n\r\n",
+		       STORE_FLAG_SEEN);
 	TEST_ASSERT_INTEQ(store_msg_fetch(s, inbox, want, 3, &m, &n, &err), 0);
 	TEST_ASSERT_INTEQ(n, 2);
 	if (n == 2) {
@@ -290,15 +193,15 @@ test_fetch(void)
 		TEST_ASSERT_STREQ(m[0].hdr_message_id, "<id@y>");
 		TEST_ASSERT_INTEQ(m[0].hdr_date, 1600000000);
 		TEST_ASSERT(m[0].modseq > 0);
-		TEST_ASSERT(m[0].blob_path != NULL &&
-			    m[0].blob_path[0] == '/');
+		TEST_ASSERT(m[0].blob_path != NULL && m[0].blob_path[0] == '/');
 		f = fopen(m[0].blob_path, "r");
 		TEST_ASSERT(f != NULL);
 		if (f != NULL) {
 			i = fread(buf, 1, sizeof(buf) - 1, f);
 			buf[i] = '\0';
 			fclose(f);
-			TEST_ASSERT_STREQ(buf, "Subject: hello\r\n\r\nbody\r\n");
+			TEST_ASSERT_STREQ(buf,
+					  "Subject: hello\r\n\r\nbody\r\n");
 		}
 		TEST_ASSERT_INTEQ(m[1].uid, 3);
 		TEST_ASSERT_INTEQ(m[1].flags, STORE_FLAG_SEEN);
@@ -307,15 +210,15 @@ test_fetch(void)
 	store_msg_data_free(m, n);
 
 	test_begin("msg fetch: dense, sparse and empty sets, other mailboxes");
-	TEST_ASSERT_INTEQ(store_msg_fetch(s, inbox, (uint32_t[]){1, 2, 3}, 3,
-					  &m, &n, &err),
-			  0);
+	TEST_ASSERT_INTEQ(
+	    store_msg_fetch(s, inbox, (uint32_t[]){1, 2, 3}, 3, &m, &n, &err),
+	    0);
 	TEST_ASSERT_INTEQ(n, 3);
 	if (n == 3)
 		TEST_ASSERT(m[0].uid == 1 && m[1].uid == 2 && m[2].uid == 3);
 	store_msg_data_free(m, n);
-	TEST_ASSERT_INTEQ(
-	    store_msg_fetch(s, inbox, sparse, 3, &m, &n, &err), 0);
+	TEST_ASSERT_INTEQ(store_msg_fetch(s, inbox, sparse, 3, &m, &n, &err),
+			  0);
 	TEST_ASSERT_INTEQ(n, 1);
 	if (n == 1)
 		TEST_ASSERT_INTEQ(m[0].uid, 2);
@@ -323,13 +226,12 @@ test_fetch(void)
 	TEST_ASSERT_INTEQ(store_msg_fetch(s, inbox, sparse, 0, &m, &n, &err),
 			  0);
 	TEST_ASSERT_INTEQ(n, 0);
-	TEST_ASSERT_INTEQ(store_msg_fetch(s, mbox_id(s, acc, "Sent"), want, 3,
-					  &m, &n, &err),
+	TEST_ASSERT_INTEQ(store_msg_fetch(s, tstore_mbox(s, acc, "Sent"), want,
+					  3, &m, &n, &err),
 			  0);
 	TEST_ASSERT_INTEQ(n, 0);
 	store_msg_data_free(m, n);
-	store_close(&s);
-	rm_tree(dir);
+	tstore_teardown(s, dir);
 }
 
 /* ---- flags ---- */
@@ -357,7 +259,7 @@ flags(struct store *s, int64_t mbox, const uint32_t *uids, size_t n, int mode,
 static void
 test_flags(void)
 {
-	char *dir = tmp_dir();
+	char *dir = tstore_dir_new("msg");
 	const char *err = NULL;
 	struct store *s = store_open(dir, NULL, &err);
 	struct store_flag_result *r;
@@ -373,18 +275,17 @@ test_flags(void)
 
 	test_begin("msg flags: add with keywords, deduped without case");
 	TEST_ASSERT(s != NULL);
-	acc = add_account(s, "a@x.test");
-	inbox = mbox_id(s, acc, "INBOX");
-	deliver(s, acc, "1", 0);
-	deliver(s, acc, "2", STORE_FLAG_SEEN);
-	deliver(s, acc, "3", 0);
-	store_set_notify(s, on_notify, &no);
+	acc = tstore_account_add(s, "a@x.test");
+	inbox = tstore_mbox(s, acc, "INBOX");
+	tstore_deliver(s, &acc, 1, NULL, "1", 0);
+	tstore_deliver(s, &acc, 1, NULL, "2", STORE_FLAG_SEEN);
+	tstore_deliver(s, &acc, 1, NULL, "3", 0);
+	TEST_ASSERT_INTEQ(store_add_notify(s, on_notify, &no), 0);
 	TEST_ASSERT_INTEQ(store_msg_snapshot(s, inbox, &l, &err), 1);
 	hms = l.highestmodseq;
 	store_msg_list_free(&l);
-	TEST_ASSERT_INTEQ(flags(s, inbox, all, 4, 1, STORE_FLAG_SEEN, kw1, 3,
-				-1, &r, &n),
-			  0);
+	TEST_ASSERT_INTEQ(
+	    flags(s, inbox, all, 4, 1, STORE_FLAG_SEEN, kw1, 3, -1, &r, &n), 0);
 	TEST_ASSERT_INTEQ(n, 3); /* 7 does not exist */
 	if (n == 3) {
 		TEST_ASSERT_INTEQ(r[0].uid, 1);
@@ -400,9 +301,8 @@ test_flags(void)
 	TEST_ASSERT_INTEQ(no.ids[0], inbox);
 
 	test_begin("msg flags: no change keeps the modseq, writes nothing");
-	TEST_ASSERT_INTEQ(flags(s, inbox, all, 3, 1, STORE_FLAG_SEEN, kw2, 1,
-				-1, &r, &n),
-			  0);
+	TEST_ASSERT_INTEQ(
+	    flags(s, inbox, all, 3, 1, STORE_FLAG_SEEN, kw2, 1, -1, &r, &n), 0);
 	TEST_ASSERT_INTEQ(n, 3);
 	if (n == 3) {
 		TEST_ASSERT(!r[0].changed && !r[2].changed);
@@ -482,9 +382,9 @@ test_flags(void)
 	store_flag_results_free(r, n);
 	/* a message that would not change still fails the test (RFC 7162
 	   3.1.3), and UNCHANGEDSINCE 0 fails every message */
-	TEST_ASSERT_INTEQ(flags(s, inbox, all, 1, 1, STORE_FLAG_FLAGGED, NULL,
-				0, 0, &r, &n),
-			  0);
+	TEST_ASSERT_INTEQ(
+	    flags(s, inbox, all, 1, 1, STORE_FLAG_FLAGGED, NULL, 0, 0, &r, &n),
+	    0);
 	TEST_ASSERT(n == 1 && r[0].modified && !r[0].changed);
 	store_flag_results_free(r, n);
 	TEST_ASSERT_INTEQ(
@@ -492,8 +392,7 @@ test_flags(void)
 	    0);
 	TEST_ASSERT_INTEQ(n, 0);
 	TEST_ASSERT(no.thread == pthread_self());
-	store_close(&s);
-	rm_tree(dir);
+	tstore_teardown(s, dir);
 }
 
 /* ---- copy and move ---- */
@@ -501,7 +400,7 @@ test_flags(void)
 static void
 test_copy_move(void)
 {
-	char *dir = tmp_dir();
+	char *dir = tstore_dir_new("msg");
 	const char *err = NULL;
 	struct store *s = store_open(dir, NULL, &err);
 	struct store_msg_changes c;
@@ -517,13 +416,13 @@ test_copy_move(void)
 
 	test_begin("msg copy: new UIDs in order, flags kept, COPYUID");
 	TEST_ASSERT(s != NULL);
-	acc = add_account(s, "a@x.test");
-	other = add_account(s, "b@x.test");
-	inbox = mbox_id(s, acc, "INBOX");
-	trash = mbox_id(s, acc, "Trash");
-	deliver(s, acc, "one", STORE_FLAG_SEEN);
-	deliver(s, acc, "two", 0);
-	deliver(s, acc, "three", STORE_FLAG_FLAGGED);
+	acc = tstore_account_add(s, "a@x.test");
+	other = tstore_account_add(s, "b@x.test");
+	inbox = tstore_mbox(s, acc, "INBOX");
+	trash = tstore_mbox(s, acc, "Trash");
+	tstore_deliver(s, &acc, 1, NULL, "one", STORE_FLAG_SEEN);
+	tstore_deliver(s, &acc, 1, NULL, "two", 0);
+	tstore_deliver(s, &acc, 1, NULL, "three", STORE_FLAG_FLAGGED);
 	TEST_ASSERT_INTEQ(flags(s, inbox, want + 1, 1, 1, 0, kw, 1, -1, &r, &n),
 			  0);
 	store_flag_results_free(r, n);
@@ -543,7 +442,7 @@ test_copy_move(void)
 	trash_hms = l.highestmodseq;
 	trash_uv = l.uidvalidity;
 	store_msg_list_free(&l);
-	store_set_notify(s, on_notify, &no);
+	TEST_ASSERT_INTEQ(store_add_notify(s, on_notify, &no), 0);
 	TEST_ASSERT_INTEQ(store_msg_copy(s, inbox, want, 3, trash, false, &su,
 					 &du, &n, &uv, &err),
 			  1);
@@ -559,9 +458,8 @@ test_copy_move(void)
 	free(du);
 	TEST_ASSERT_INTEQ(no.n, 1);
 	TEST_ASSERT_INTEQ(no.ids[0], trash);
-	TEST_ASSERT_INTEQ(store_msg_fetch(s, trash, (uint32_t[]){2, 3}, 2, &m,
-					  &k, &err),
-			  0);
+	TEST_ASSERT_INTEQ(
+	    store_msg_fetch(s, trash, (uint32_t[]){2, 3}, 2, &m, &k, &err), 0);
 	TEST_ASSERT_INTEQ(k, 2);
 	if (k == 2) {
 		TEST_ASSERT_INTEQ(m[0].flags, STORE_FLAG_SEEN);
@@ -595,8 +493,8 @@ test_copy_move(void)
 	free(du);
 	TEST_ASSERT_INTEQ(no.n, 0);
 	TEST_ASSERT_INTEQ(store_msg_copy(s, inbox, want, 3,
-					 mbox_id(s, other, "INBOX"), false, &su,
-					 &du, &n, &uv, &err),
+					 tstore_mbox(s, other, "INBOX"), false,
+					 &su, &du, &n, &uv, &err),
 			  -1);
 
 	test_begin("msg move: expunged from the source with a modseq");
@@ -633,8 +531,7 @@ test_copy_move(void)
 	free(su);
 	free(du);
 	TEST_ASSERT_INTEQ(no.n, 1);
-	store_close(&s);
-	rm_tree(dir);
+	tstore_teardown(s, dir);
 }
 
 /* ---- APPEND-like deliveries ---- */
@@ -642,26 +539,26 @@ test_copy_move(void)
 static void
 test_append(void)
 {
-	char *dir = tmp_dir();
+	char *dir = tstore_dir_new("msg");
 	const char *err = NULL;
 	struct store *s = store_open(dir, NULL, &err);
 	struct store_delivery d;
 	struct store_msg_list l;
 	struct store_mbox mb;
-	struct done r = {0};
+	struct tstore_done r = {0};
 	struct notes no = {0};
 	int64_t acc, ids[2];
 
 	test_begin("append: mailbox, keywords, flags, APPENDUID");
 	TEST_ASSERT(s != NULL);
-	acc = add_account(s, "a@x.test");
-	store_set_notify(s, on_notify, &no);
-	delivery(s, &d, &acc, 1, "Subject: draft\r\n\r\n");
+	acc = tstore_account_add(s, "a@x.test");
+	TEST_ASSERT_INTEQ(store_add_notify(s, on_notify, &no), 0);
+	tstore_delivery(s, &d, &acc, 1, "Subject: draft\r\n\r\n");
 	d.mailbox = "Drafts";
 	d.flags = STORE_FLAG_DRAFT | STORE_FLAG_SEEN;
 	d.keywords = "$A  $b $a Custom";
 	d.no_create = true;
-	store_deliver(s, &d, on_done, &r);
+	store_deliver(s, &d, tstore_on_done, &r);
 	TEST_ASSERT_INTEQ(r.ok, 1);
 	TEST_ASSERT_INTEQ(d.out_uid, 1);
 	TEST_ASSERT_INTEQ(store_mbox_get(s, acc, "Drafts", &mb, &err), 1);
@@ -681,45 +578,44 @@ test_append(void)
 	test_begin("append: no_create fails on a missing mailbox");
 	no.n = 0;
 	r.ok = r.calls = 0;
-	delivery(s, &d, &acc, 1, "Subject: lost\r\n\r\n");
+	tstore_delivery(s, &d, &acc, 1, "Subject: lost\r\n\r\n");
 	d.mailbox = "Missing/Box";
 	d.no_create = true;
-	store_deliver(s, &d, on_done, &r);
+	store_deliver(s, &d, tstore_on_done, &r);
 	TEST_ASSERT_INTEQ(r.calls, 1);
 	TEST_ASSERT_INTEQ(r.ok, 0);
 	TEST_ASSERT_STREQ(r.error, "no such mailbox");
-	TEST_ASSERT_INTEQ(mbox_id(s, acc, "Missing/Box"), 0);
-	TEST_ASSERT_INTEQ(mbox_id(s, acc, "Missing"), 0);
+	TEST_ASSERT_INTEQ(tstore_mbox(s, acc, "Missing/Box"), 0);
+	TEST_ASSERT_INTEQ(tstore_mbox(s, acc, "Missing"), 0);
 	TEST_ASSERT_INTEQ(no.n, 0);
-	delivery(s, &d, &acc, 1, "Subject: bad\r\n\r\n");
+	tstore_delivery(s, &d, &acc, 1, "Subject: bad\r\n\r\n");
 	d.mailbox = "a//b";
 	d.no_create = true;
-	store_deliver(s, &d, on_done, &r);
+	store_deliver(s, &d, tstore_on_done, &r);
 	TEST_ASSERT_STREQ(r.error, "no such mailbox");
 
 	test_begin("append: created with superiors without no_create");
-	delivery(s, &d, &acc, 1, "Subject: made\r\n\r\n");
+	tstore_delivery(s, &d, &acc, 1, "Subject: made\r\n\r\n");
 	d.mailbox = "Missing/Box";
-	store_deliver(s, &d, on_done, &r);
+	store_deliver(s, &d, tstore_on_done, &r);
 	TEST_ASSERT_INTEQ(r.ok, 1);
 	TEST_ASSERT_INTEQ(d.out_uid, 1);
-	TEST_ASSERT(mbox_id(s, acc, "Missing") > 0);
+	TEST_ASSERT(tstore_mbox(s, acc, "Missing") > 0);
 	TEST_ASSERT_INTEQ(no.n, 1);
-	TEST_ASSERT_INTEQ(no.ids[0], mbox_id(s, acc, "Missing/Box"));
+	TEST_ASSERT_INTEQ(no.ids[0], tstore_mbox(s, acc, "Missing/Box"));
 
 	test_begin("append: APPENDUID is the lowest account's copy");
-	ids[0] = add_account(s, "b@x.test");
+	ids[0] = tstore_account_add(s, "b@x.test");
 	ids[1] = acc;
-	deliver(s, ids[0], "b1", 0);
-	deliver(s, ids[0], "b2", 0);
+	tstore_deliver(s, &ids[0], 1, NULL, "b1", 0);
+	tstore_deliver(s, &ids[0], 1, NULL, "b2", 0);
 	no.n = 0;
-	delivery(s, &d, ids, 2, "Subject: both\r\n\r\n");
-	store_deliver(s, &d, on_done, &r);
+	tstore_delivery(s, &d, ids, 2, "Subject: both\r\n\r\n");
+	store_deliver(s, &d, tstore_on_done, &r);
 	TEST_ASSERT_INTEQ(r.ok, 2);
 	TEST_ASSERT_INTEQ(d.out_uid, 1); /* acc < ids[0]: acc's INBOX */
 	TEST_ASSERT_INTEQ(no.n, 2);
-	store_close(&s);
-	rm_tree(dir);
+	tstore_teardown(s, dir);
 }
 
 /* ---- notify after group commit ---- */
@@ -734,30 +630,31 @@ on_timeout(struct ev *ev, void *arg)
 static void
 test_notify_group_commit(void)
 {
-	char *dir = tmp_dir();
+	char *dir = tstore_dir_new("msg");
 	const char *err = NULL;
 	struct ev *ev = ev_new();
 	struct pool *pool = pool_new(ev, 2);
 	struct store *s = store_open(dir, pool, &err);
 	struct store_delivery d[40];
 	struct store_stats st;
-	struct done r = {0};
+	struct tstore_done r = {0};
 	struct notes no = {0};
 	int64_t ids[2], in0, in1;
 	int i, fired = 0, seen0 = 0, seen1 = 0, n;
 
 	test_begin("notify: once per mailbox and batch, on the committer");
 	TEST_ASSERT(s != NULL);
-	ids[0] = add_account(s, "a@x.test");
-	ids[1] = add_account(s, "b@x.test");
-	in0 = mbox_id(s, ids[0], "INBOX");
-	in1 = mbox_id(s, ids[1], "INBOX");
-	store_set_notify(s, on_notify, &no);
+	ids[0] = tstore_account_add(s, "a@x.test");
+	ids[1] = tstore_account_add(s, "b@x.test");
+	in0 = tstore_mbox(s, ids[0], "INBOX");
+	in1 = tstore_mbox(s, ids[1], "INBOX");
+	TEST_ASSERT_INTEQ(store_add_notify(s, on_notify, &no), 0);
 	r.ev = ev;
 	r.stop_at = 40;
 	for (i = 0; i < 40; i++) {
-		delivery(s, &d[i], ids, i % 4 == 0 ? 2 : 1, "Subject: g\r\n\r\n");
-		store_deliver(s, &d[i], on_done, &r);
+		tstore_delivery(s, &d[i], ids, i % 4 == 0 ? 2 : 1,
+				"Subject: g\r\n\r\n");
+		store_deliver(s, &d[i], tstore_on_done, &r);
 	}
 	ev_add_timer(ev, 60000, on_timeout, &fired);
 	ev_run(ev);
@@ -778,7 +675,7 @@ test_notify_group_commit(void)
 	store_close(&s);
 	pool_free(&pool);
 	ev_free(&ev);
-	rm_tree(dir);
+	tstore_dir_free(dir);
 }
 
 TEST_MAIN(test_snapshot_changes, test_fetch, test_flags, test_copy_move,

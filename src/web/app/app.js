@@ -3,8 +3,12 @@
 // SPDX-License-Identifier: MIT
 import {AuthError, Client, login, logout, whoami} from './jmap.js';
 import {sanitizeHtml} from './sanitize.js';
-import {$, addrText, h, shortDate, toast} from './ui.js';
-import {openCompose} from './compose.js';
+import {$, addrText, h, shortDate, toast, warmDates} from './ui.js';
+
+// compose.js loads when first needed (fetched once the first screen is up),
+// so that it does not hold up the first screen
+const composeModule = () => import('./compose.js');
+const openCompose = (...args) => composeModule().then((m) => m.openCompose(...args));
 
 const PAGE = 50;
 const LIST_PROPS = ['threadId', 'mailboxIds', 'keywords', 'from', 'to', 'subject',
@@ -27,14 +31,19 @@ const st = {
   open: null,        // id of the message in the reading pane
   remote: new Set(), // ids whose remote images the user allowed
   es: null,
+  mailboxState: null, emailState: null, threadState: null, // last loaded
 };
 
 const byRole = (role) => st.mailboxes.find((m) => m.role === role);
 
 // ---- login ----
 
-async function start() {
-  const who = await whoami();
+// who: the answer of /login (null: ask /session, a returning user).  The
+// first screen waits on as few round trips as possible: /session (or
+// /login) carries the JMAP session resource, and the INBOX id seen last
+// time lets its list load beside Mailbox/get.
+async function start(who) {
+  if (!who) who = await whoami();
   if (!who) return showLogin();
   st.client = new Client(who);
   try {
@@ -46,10 +55,22 @@ async function start() {
   $('#login').hidden = true;
   $('#app').hidden = false;
   $('#user').textContent = who.username;
+  const key = `buzon.inbox.${who.username}`;
+  const seen = localStorage.getItem(key);
+  const early = seen ? selectMailbox(seen).then(() => true, () => false) : null;
   await loadMailboxes();
   const inbox = byRole('inbox') || st.mailboxes[0];
-  await selectMailbox(inbox ? inbox.id : null);
+  const id = inbox ? inbox.id : null;
+  if (early && await early && st.mailbox === id) {
+    renderList(); // its title: the mailbox names came after it
+  } else if (!early || st.mailbox === seen) {
+    // (unless the user went elsewhere meanwhile)
+    await selectMailbox(id);
+  }
+  if (id) localStorage.setItem(key, id); else localStorage.removeItem(key);
   st.es = st.client.events(onPush);
+  // after the first screen is painted; a failure shows when it is opened
+  requestAnimationFrame(() => setTimeout(() => composeModule().catch(() => {}), 0));
 }
 
 function showLogin(message) {
@@ -72,7 +93,7 @@ $('#login-form').addEventListener('submit', async (ev) => {
       return;
     }
     f.password.value = '';
-    await start();
+    await start(who);
   } catch (e) {
     $('#login-error').textContent = String(e.message || e);
   } finally {
@@ -82,6 +103,7 @@ $('#login-form').addEventListener('submit', async (ev) => {
 
 $('#logout').addEventListener('click', async () => {
   if (st.es) st.es.close();
+  localStorage.removeItem(`buzon.inbox.${st.client.username}`);
   await logout(st.client.csrf);
   location.reload();
 });
@@ -142,8 +164,12 @@ async function loadList() {
     ['Thread/get', {'#ids': {resultOf: 'g', name: 'Email/get', path: '/list/*/threadId'}}, 't'],
   ]);
   st.ids = r.q.ids;
+  st.emailState = r.g.state;
+  st.threadState = r.t.state;
   st.total = r.q.total ?? r.q.ids.length;
-  for (const e of r.g.list) st.emails.set(e.id, e);
+  // merged: the open message keeps its bodies (a push refresh runs
+  // while it is being read)
+  for (const e of r.g.list) st.emails.set(e.id, Object.assign(st.emails.get(e.id) || {}, e));
   for (const t of r.t.list) st.threads.set(t.id, t.emailIds);
   for (const id of [...st.selected]) if (!st.ids.includes(id)) st.selected.delete(id);
   st.cursor = st.ids.indexOf(st.open);
@@ -369,7 +395,7 @@ $('#search-form').addEventListener('submit', (ev) => {
   renderMailboxes();
   loadList().catch(fail);
 });
-$('#compose-btn').addEventListener('click', () => openCompose(st, 'new'));
+$('#compose-btn').addEventListener('click', () => openCompose(st, 'new').catch(fail));
 $('#menu-btn').addEventListener('click', () => document.body.classList.toggle('drawer'));
 function closeDrawer() { document.body.classList.remove('drawer'); }
 
@@ -403,11 +429,17 @@ document.addEventListener('keydown', (ev) => {
   fn().catch(fail);
 });
 
-// ---- push (RFC 8620 7.3): any change to this account refreshes ----
+// ---- push (RFC 8620 7.3): a change to this account's mail refreshes ----
 
 let pushTimer = 0;
 function onPush(change) {
-  if (!change.changed || !change.changed[st.client.accountId]) return;
+  const ts = change.changed && change.changed[st.client.accountId];
+  if (!ts) return;
+  // RFC 8620 7.1.1: states we have loaded already (our own /set, a
+  // second event for the same change) need no refresh
+  const stale = (ts.Mailbox && ts.Mailbox !== st.mailboxState) ||
+    (ts.Email && ts.Email !== st.emailState) || (ts.Thread && ts.Thread !== st.threadState);
+  if (!stale) return;
   clearTimeout(pushTimer);
   pushTimer = setTimeout(() => {
     Promise.all([loadMailboxes(), loadList()]).catch(fail);
@@ -428,3 +460,6 @@ st.refresh = () => Promise.all([loadMailboxes(), loadList()]);
 st.fail = fail;
 
 start().catch(fail);
+// the date formats' locale data loads while /session is on its way (or the
+// user types the password), not when the list is drawn
+setTimeout(warmDates, 0);

@@ -11,11 +11,14 @@ const CSRF_HEADER = 'X-Buzon-CSRF';
 export class AuthError extends Error {}
 
 export class Client {
+  // who: the answer of /login or /session; its "jmap" is the session
+  // resource, so connect() has nothing to fetch.
   constructor(who) {
     this.username = who.username;
     this.csrf = who.csrf;
     this.session = null;
     this.accountId = null;
+    if (who.jmap) this.useSession(who.jmap);
   }
 
   async fetch(url, opts = {}) {
@@ -28,11 +31,15 @@ export class Client {
     return r;
   }
 
+  useSession(session) {
+    this.session = session;
+    this.accountId = session.primaryAccounts[MAIL] || Object.keys(session.accounts)[0];
+  }
+
   async connect() {
+    if (this.session) return this.session;
     const r = await this.fetch('/.well-known/jmap');
-    this.session = await r.json();
-    this.accountId = this.session.primaryAccounts[MAIL] ||
-      Object.keys(this.session.accounts)[0];
+    this.useSession(await r.json());
     return this.session;
   }
 
@@ -81,18 +88,22 @@ export class Client {
   }
 
   // RFC 8620 7.3: the cookie goes along (same origin), so no token is
-  // needed in the URL.
+  // needed in the URL.  After a drop the browser reconnects by itself,
+  // sending Last-Event-ID: the server then pushes what was missed.
   events(onChange) {
     const url = this.session.eventSourceUrl
-      .replace('{types}', '*').replace('{closeafter}', 'no').replace('{ping}', '60');
+      .replace('{types}', 'Mailbox,Email,Thread').replace('{closeafter}', 'no')
+      .replace('{ping}', '60');
     const es = new EventSource(url);
     es.addEventListener('state', (ev) => onChange(JSON.parse(ev.data)));
     return es;
   }
 }
 
+// index.html preloads /session (same request mode and credentials, so this
+// fetch takes that response) while the modules load.
 export async function whoami() {
-  const r = await fetch('/session', {credentials: 'same-origin', cache: 'no-store'});
+  const r = await fetch('/session', {credentials: 'same-origin'});
   return r.ok ? r.json() : null;
 }
 
