@@ -405,6 +405,10 @@
 #define JMAP_CHANGES_MAX 5000
 /* /query: ids in one answer when the client gives no smaller limit. */
 #define JMAP_QUERY_LIMIT_MAX 5000
+/* Email/queryChanges: changed Emails (and Threads) since the client's
+   queryState it works through; more answers cannotCalculateChanges
+   (RFC 8620 5.6) and the client queries again. */
+#define JMAP_QUERY_CHANGES_MAX 10000
 /* Message-IDs of In-Reply-To/References used to thread one Email. */
 #define JMAP_THREAD_REFS_MAX 64
 /* Emails threaded per store transaction. */

@@ -549,7 +549,7 @@ jmap_email_query(struct jmap_ctx *ctx, json_t *args, json_t **result_r,
 	free(hits);
 	*result_r = json_pack("{s:O, s:o, s:b, s:I, s:o, s:I}", "accountId",
 			      json_object_get(args, "accountId"), "queryState",
-			      jmap_mail_state(state), "canCalculateChanges", 0,
+			      jmap_mail_state(state), "canCalculateChanges", 1,
 			      "position", (json_int_t)start, "ids", ids,
 			      "total", (json_int_t)total);
 	if (json_is_integer(lim) && json_integer_value(lim) > limit)
@@ -557,17 +557,188 @@ jmap_email_query(struct jmap_ctx *ctx, json_t *args, json_t **result_r,
 	return 0;
 }
 
+/* Add id to the sorted-on-demand list (ids, n, cap). */
+static void
+jmap_email_ids_add(int64_t **ids, size_t *n, size_t *cap, int64_t id)
+{
+	if (*n == *cap) {
+		*cap = *cap < 64 ? 64 : *cap * 2;
+		*ids = xrealloc(*ids, *cap * sizeof(**ids));
+	}
+	(*ids)[(*n)++] = id;
+}
+
+static int
+jmap_email_id_cmp(const void *a, const void *b)
+{
+	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* Every Email that changed (created, updated, destroyed) since `since`,
+   and with collapseThreads every Email of a Thread that changed (a new
+   Email in a Thread can take the place of the one that stood for it):
+   sorted, distinct, in *ids_r (malloc'd).  1, 0 when since cannot be
+   worked from (not a state of the account, or too much changed), -1
+   with *error_r. */
+static int
+jmap_email_changed_since(struct jmap_ctx *ctx, uint64_t since, bool collapse,
+			 int64_t **ids_r, size_t *n_r, json_t **error_r)
+{
+	struct store_jmap_changes c[2];
+	struct store_jmap_ref *refs = NULL;
+	int64_t *ids = NULL, *threads;
+	size_t n = 0, cap = 0, n_threads, n_refs = 0, i, k;
+	const char *why = NULL;
+	uint64_t state;
+	int rc = 1;
+
+	memset(c, 0, sizeof(c));
+	for (k = 0; k < (collapse ? 2u : 1u) && rc == 1; k++) {
+		rc = store_jmap_changes(ctx->store, ctx->account_id,
+					k == 0 ? STORE_JMAP_EMAIL
+					       : STORE_JMAP_THREAD,
+					since, JMAP_QUERY_CHANGES_MAX, &c[k],
+					&why);
+		if (rc == 1 && c[k].more)
+			rc = 0;
+	}
+	if (rc == 1) {
+		for (i = 0; i < c[0].n_created; i++)
+			jmap_email_ids_add(&ids, &n, &cap, c[0].created[i]);
+		for (i = 0; i < c[0].n_updated; i++)
+			jmap_email_ids_add(&ids, &n, &cap, c[0].updated[i]);
+		for (i = 0; i < c[0].n_destroyed; i++)
+			jmap_email_ids_add(&ids, &n, &cap, c[0].destroyed[i]);
+	}
+	if (rc == 1 && collapse) {
+		n_threads = c[1].n_created + c[1].n_updated;
+		threads = xcalloc(n_threads + 1, sizeof(*threads));
+		for (i = 0; i < c[1].n_created; i++)
+			threads[i] = c[1].created[i];
+		for (i = 0; i < c[1].n_updated; i++)
+			threads[c[1].n_created + i] = c[1].updated[i];
+		if (n_threads > 0 &&
+		    store_jmap_thread_emails(ctx->store, ctx->account_id,
+					     threads, n_threads, 0, &refs,
+					     &n_refs, &state, &why) < 0)
+			rc = -1;
+		for (i = 0; rc == 1 && i < n_refs; i++)
+			jmap_email_ids_add(&ids, &n, &cap, refs[i].id);
+		free(refs);
+		free(threads);
+	}
+	store_jmap_changes_free(&c[0]);
+	store_jmap_changes_free(&c[1]);
+	if (rc < 0) {
+		free(ids);
+		*error_r = jmap_mail_fail(why);
+		return -1;
+	}
+	if (rc == 0) {
+		free(ids);
+		return 0;
+	}
+	if (n > 0)
+		qsort(ids, n, sizeof(*ids), jmap_email_id_cmp);
+	for (i = k = 0; i < n; i++)
+		if (k == 0 || ids[k - 1] != ids[i])
+			ids[k++] = ids[i];
+	*ids_r = ids;
+	*n_r = k;
+	return 1;
+}
+
+/* RFC 8620 5.6.  The results are computed again (the same way as
+   Email/query) and compared through the change log: `removed` lists
+   every Email that changed since sinceQueryState (more than were in
+   the old results, as 5.6 allows: "MAY return ids for extra Foos in the
+   removed list"), `added` those of them in the new results with their
+   index.  upToId is ignored (allowed when sort or filter use mutable
+   properties; it is an optimisation only). */
 int
 jmap_email_query_changes(struct jmap_ctx *ctx, json_t *args,
 			 json_t **result_r, json_t **error_r)
 {
-	(void)result_r;
+	json_t *since = json_object_get(args, "sinceQueryState");
+	json_t *maxc = json_object_get(args, "maxChanges");
+	json_t *upto = json_object_get(args, "upToId");
+	bool collapse = json_is_true(json_object_get(args, "collapseThreads"));
+	int64_t *hits = NULL, *changed = NULL;
+	size_t total = 0, n_changed = 0, i, n_added = 0;
+	uint64_t from, state;
+	json_t *removed, *added;
+	int rc;
+
 	if (jmap_mail_account(ctx, args, error_r) < 0)
 		return -1;
-	/* RFC 8620 5.6: the server may always say so; Email/query answers
-	   canCalculateChanges false */
-	*error_r = jmap_error("cannotCalculateChanges", NULL);
-	return -1;
+	if (!json_is_string(since) ||
+	    (maxc != NULL && !json_is_null(maxc) &&
+	     (!json_is_integer(maxc) || json_integer_value(maxc) <= 0)) ||
+	    (upto != NULL && !json_is_null(upto) && !json_is_string(upto))) {
+		*error_r = jmap_error("invalidArguments",
+				      "sinceQueryState must be a string, "
+				      "maxChanges a positive integer");
+		return -1;
+	}
+	if (jmap_mail_state_parse(json_string_value(since), &from) < 0) {
+		*error_r = jmap_error("cannotCalculateChanges",
+				      "not a state of this server");
+		return -1;
+	}
+	if (jmap_email_query_run(ctx, args, &hits, &total, &state, error_r) <
+	    0)
+		return -1;
+	if (from > state) {
+		free(hits);
+		*error_r = jmap_error("cannotCalculateChanges",
+				      "not a state of this account");
+		return -1;
+	}
+	rc = jmap_email_changed_since(ctx, from, collapse, &changed,
+				      &n_changed, error_r);
+	if (rc <= 0) {
+		free(hits);
+		if (rc == 0)
+			*error_r = jmap_error("cannotCalculateChanges",
+					      "too much changed since");
+		return -1;
+	}
+	removed = json_array();
+	added = json_array();
+	for (i = 0; i < n_changed; i++)
+		json_array_append_new(removed,
+				      jmap_mail_id(JMAP_ID_EMAIL, changed[i]));
+	for (i = 0; i < total; i++)
+		if (n_changed > 0 &&
+		    bsearch(&hits[i], changed, n_changed, sizeof(*changed),
+			    jmap_email_id_cmp) != NULL) {
+			json_array_append_new(
+			    added,
+			    json_pack("{s:o, s:I}", "id",
+				      jmap_mail_id(JMAP_ID_EMAIL, hits[i]),
+				      "index", (json_int_t)i));
+			n_added++;
+		}
+	free(hits);
+	free(changed);
+	if (json_is_integer(maxc) &&
+	    (json_int_t)(n_changed + n_added) > json_integer_value(maxc)) {
+		json_decref(removed);
+		json_decref(added);
+		*error_r = jmap_error("tooManyChanges", NULL);
+		return -1;
+	}
+	*result_r = json_pack("{s:O, s:O, s:o, s:o, s:o}", "accountId",
+			      json_object_get(args, "accountId"),
+			      "oldQueryState", since, "newQueryState",
+			      jmap_mail_state(state), "removed", removed,
+			      "added", added);
+	if (json_is_true(json_object_get(args, "calculateTotal")))
+		json_object_set_new(*result_r, "total",
+				    json_integer((json_int_t)total));
+	return 0;
 }
 
 /* ---- Email/set (RFC 8621 4.6) ---- */

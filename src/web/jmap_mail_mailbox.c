@@ -261,36 +261,27 @@ jmap_mbox_match(const struct store_jmap_mbox *l, size_t k,
 	return ok;
 }
 
-int
-jmap_mailbox_query(struct jmap_ctx *ctx, json_t *args, json_t **result_r,
-		   json_t **error_r)
+/* The whole result of the Mailbox/query in args: a JSON array of ids in
+   order (sorted by name: the store's order; RFC 8621 2.3 sort by name
+   and sortOrder, all 0, agree), and the state it was read at.  0, or -1
+   with *error_r. */
+static int
+jmap_mbox_query_ids(struct jmap_ctx *ctx, json_t *args, json_t **ids_r,
+		    uint64_t *state_r, json_t **error_r)
 {
 	json_t *filter = json_object_get(args, "filter");
-	json_t *pos = json_object_get(args, "position");
-	json_t *lim = json_object_get(args, "limit");
-	json_t *ids;
 	struct store_jmap_mbox *l;
-	uint64_t state;
-	size_t k, i, total = 0;
-	int64_t start = 0, limit = JMAP_QUERY_LIMIT_MAX;
+	json_t *ids;
+	size_t k, i;
 
-	if (jmap_mail_account(ctx, args, error_r) < 0)
-		return -1;
-	if ((filter != NULL && !json_is_null(filter) &&
-	     !json_is_object(filter)) ||
-	    (pos != NULL && !json_is_integer(pos)) ||
-	    (lim != NULL && !json_is_null(lim) &&
-	     (!json_is_integer(lim) || json_integer_value(lim) < 0))) {
+	if (filter != NULL && !json_is_null(filter) &&
+	    !json_is_object(filter)) {
 		*error_r = jmap_error("invalidArguments", NULL);
 		return -1;
 	}
-	if (json_is_integer(lim) && json_integer_value(lim) < limit)
-		limit = json_integer_value(lim);
-	if (jmap_mbox_load(ctx, &l, &k, &state, error_r) < 0)
+	if (jmap_mbox_load(ctx, &l, &k, state_r, error_r) < 0)
 		return -1;
 	ids = json_array();
-	/* sorted by name (the store's order; RFC 8621 2.3 sort by name
-	   and sortOrder, all 0, agree) */
 	for (i = 0; i < k; i++) {
 		int r = json_is_object(filter)
 			    ? jmap_mbox_match(l, k, &l[i], filter)
@@ -306,6 +297,34 @@ jmap_mailbox_query(struct jmap_ctx *ctx, json_t *args, json_t **result_r,
 			json_array_append_new(
 			    ids, jmap_mail_id(JMAP_ID_MAILBOX, l[i].id));
 	}
+	store_jmap_mboxes_free(l, k);
+	*ids_r = ids;
+	return 0;
+}
+
+int
+jmap_mailbox_query(struct jmap_ctx *ctx, json_t *args, json_t **result_r,
+		   json_t **error_r)
+{
+	json_t *pos = json_object_get(args, "position");
+	json_t *lim = json_object_get(args, "limit");
+	json_t *ids, *page;
+	uint64_t state;
+	size_t i, total = 0;
+	int64_t start = 0, limit = JMAP_QUERY_LIMIT_MAX;
+
+	if (jmap_mail_account(ctx, args, error_r) < 0)
+		return -1;
+	if ((pos != NULL && !json_is_integer(pos)) ||
+	    (lim != NULL && !json_is_null(lim) &&
+	     (!json_is_integer(lim) || json_integer_value(lim) < 0))) {
+		*error_r = jmap_error("invalidArguments", NULL);
+		return -1;
+	}
+	if (json_is_integer(lim) && json_integer_value(lim) < limit)
+		limit = json_integer_value(lim);
+	if (jmap_mbox_query_ids(ctx, args, &ids, &state, error_r) < 0)
+		return -1;
 	total = json_array_size(ids);
 	start = json_is_integer(pos) ? json_integer_value(pos) : 0;
 	if (start < 0)
@@ -313,35 +332,108 @@ jmap_mailbox_query(struct jmap_ctx *ctx, json_t *args, json_t **result_r,
 						   : (int64_t)total + start;
 	if ((size_t)start > total)
 		start = (int64_t)total;
-	{
-		json_t *page = json_array();
-
-		for (i = (size_t)start; i < total && (int64_t)json_array_size(
-							 page) < limit;
-		     i++)
-			json_array_append(page, json_array_get(ids, i));
-		json_decref(ids);
-		ids = page;
-	}
+	page = json_array();
+	for (i = (size_t)start;
+	     i < total && (int64_t)json_array_size(page) < limit; i++)
+		json_array_append(page, json_array_get(ids, i));
+	json_decref(ids);
 	*result_r = json_pack("{s:O, s:o, s:b, s:I, s:o, s:I}", "accountId",
 			      json_object_get(args, "accountId"), "queryState",
-			      jmap_mail_state(state), "canCalculateChanges", 0,
-			      "position", (json_int_t)start, "ids", ids,
+			      jmap_mail_state(state), "canCalculateChanges", 1,
+			      "position", (json_int_t)start, "ids", page,
 			      "total", (json_int_t)total);
-	store_jmap_mboxes_free(l, k);
 	return 0;
 }
 
+/* RFC 8620 5.6, as Email/queryChanges does it: `removed` lists every
+   Mailbox that changed since sinceQueryState (extra ids allowed),
+   `added` those of them in the new results, with their index. */
 int
 jmap_mailbox_query_changes(struct jmap_ctx *ctx, json_t *args,
 			   json_t **result_r, json_t **error_r)
 {
-	(void)result_r;
+	json_t *since = json_object_get(args, "sinceQueryState");
+	json_t *maxc = json_object_get(args, "maxChanges");
+	struct store_jmap_changes c;
+	json_t *ids, *removed, *added, *v;
+	const char *why = NULL;
+	uint64_t from, state;
+	size_t i, j;
+	int rc;
+
 	if (jmap_mail_account(ctx, args, error_r) < 0)
 		return -1;
-	/* RFC 8620 5.6: a server may always answer this */
-	*error_r = jmap_error("cannotCalculateChanges", NULL);
-	return -1;
+	if (!json_is_string(since) ||
+	    (maxc != NULL && !json_is_null(maxc) &&
+	     (!json_is_integer(maxc) || json_integer_value(maxc) <= 0))) {
+		*error_r = jmap_error("invalidArguments",
+				      "sinceQueryState must be a string, "
+				      "maxChanges a positive integer");
+		return -1;
+	}
+	if (jmap_mail_state_parse(json_string_value(since), &from) < 0) {
+		*error_r = jmap_error("cannotCalculateChanges",
+				      "not a state of this server");
+		return -1;
+	}
+	if (jmap_mbox_query_ids(ctx, args, &ids, &state, error_r) < 0)
+		return -1;
+	memset(&c, 0, sizeof(c));
+	rc = from > state ? 0
+			  : store_jmap_changes(ctx->store, ctx->account_id,
+					       STORE_JMAP_MAILBOX, from,
+					       JMAP_QUERY_CHANGES_MAX, &c, &why);
+	if (rc <= 0 || c.more) {
+		json_decref(ids);
+		store_jmap_changes_free(&c);
+		*error_r = rc < 0 ? jmap_mail_fail(why)
+				  : jmap_error("cannotCalculateChanges",
+					       "not a state of this account, "
+					       "or too much changed since");
+		return -1;
+	}
+	removed = json_array();
+	added = json_array();
+	{
+		const int64_t *lists[3] = {c.created, c.updated, c.destroyed};
+		size_t ns[3] = {c.n_created, c.n_updated, c.n_destroyed}, k;
+
+		for (k = 0; k < 3; k++)
+			for (j = 0; j < ns[k]; j++) {
+				json_t *id =
+				    jmap_mail_id(JMAP_ID_MAILBOX, lists[k][j]);
+
+				json_array_foreach(ids, i, v)
+					if (json_equal(v, id))
+						json_array_append_new(
+						    added,
+						    json_pack("{s:O, s:I}",
+							      "id", v, "index",
+							      (json_int_t)i));
+				json_array_append_new(removed, id);
+			}
+	}
+	store_jmap_changes_free(&c);
+	if (json_is_integer(maxc) &&
+	    (json_int_t)(json_array_size(removed) + json_array_size(added)) >
+		json_integer_value(maxc)) {
+		json_decref(ids);
+		json_decref(removed);
+		json_decref(added);
+		*error_r = jmap_error("tooManyChanges", NULL);
+		return -1;
+	}
+	*result_r = json_pack("{s:O, s:O, s:o, s:o, s:o}", "accountId",
+			      json_object_get(args, "accountId"),
+			      "oldQueryState", since, "newQueryState",
+			      jmap_mail_state(state), "removed", removed,
+			      "added", added);
+	if (json_is_true(json_object_get(args, "calculateTotal")))
+		json_object_set_new(*result_r, "total",
+				    json_integer((json_int_t)json_array_size(
+					ids)));
+	json_decref(ids);
+	return 0;
 }
 
 /* ---- Mailbox/set (RFC 8621 2.5) ---- */

@@ -243,7 +243,10 @@ def test_query(web):
                                                        "alpha"]}})
     assert q6["ids"] == [q["ids"][1]]
     n, a, _ = one(web, "Email/queryChanges", {"accountId": aid,
-                                              "sinceQueryState": "1"})
+                                              "sinceQueryState": "zz"})
+    assert n == "error" and a["type"] == "cannotCalculateChanges"
+    n, a, _ = one(web, "Email/queryChanges", {
+        "accountId": aid, "sinceQueryState": str(10 ** 15)})
     assert n == "error" and a["type"] == "cannotCalculateChanges"
 
 
@@ -382,6 +385,40 @@ def test_mailbox_set_and_imap(web):
     c.logout()
 
 
+def test_mailbox_query_changes(web):
+    """Mailbox/queryChanges (RFC 8620 5.6) turns the old results into
+    the new ones after a create, a rename and a destroy."""
+    _, aid = acct(web)
+    q0 = ok(web, "Mailbox/query", {"accountId": aid})
+    assert q0["canCalculateChanges"] is True
+    r = ok(web, "Mailbox/set", {"accountId": aid, "create": {
+        "a": {"name": "Qc One"}, "b": {"name": "Qc Two"}}})
+    one_id, two_id = r["created"]["a"]["id"], r["created"]["b"]["id"]
+    q1 = ok(web, "Mailbox/query", {"accountId": aid})
+    qc = ok(web, "Mailbox/queryChanges", {
+        "accountId": aid, "sinceQueryState": q0["queryState"],
+        "calculateTotal": True})
+    assert qc["newQueryState"] == q1["queryState"]
+    assert qc["total"] == q1["total"] == q0["total"] + 2
+    assert apply_query_changes(q0["ids"], qc) == q1["ids"]
+    ok(web, "Mailbox/set", {"accountId": aid,
+                            "update": {one_id: {"name": "Zz Qc One"}},
+                            "destroy": [two_id]})
+    q2 = ok(web, "Mailbox/query", {"accountId": aid})
+    qc = ok(web, "Mailbox/queryChanges", {
+        "accountId": aid, "sinceQueryState": q1["queryState"]})
+    assert two_id in qc["removed"]
+    assert apply_query_changes(q1["ids"], qc) == q2["ids"]
+    n, a, _ = one(web, "Mailbox/queryChanges", {
+        "accountId": aid, "sinceQueryState": q1["queryState"],
+        "maxChanges": 1})
+    assert n == "error" and a["type"] == "tooManyChanges"
+    n, a, _ = one(web, "Mailbox/queryChanges", {
+        "accountId": aid, "sinceQueryState": "zz"})
+    assert n == "error" and a["type"] == "cannotCalculateChanges"
+    ok(web, "Mailbox/set", {"accountId": aid, "destroy": [one_id]})
+
+
 def test_changes_paging(web):
     _, aid = acct(web)
     st = ok(web, "Email/get", {"accountId": aid, "ids": []})["state"]
@@ -470,7 +507,7 @@ def test_query_mailbox_order_and_collapse(web, big):
                             if collapse else newest[::-1])
                 assert q["ids"] == want, (scan, asc, collapse)
                 assert q["total"] == len(want)
-                assert q["canCalculateChanges"] is False
+                assert q["canCalculateChanges"] is True
 
 
 def test_query_collapse_paging_and_anchor(web, big):
@@ -575,21 +612,61 @@ def test_query_state_after_change(web, big):
     again = big_query(web, aid, box, False, sort=desc, collapseThreads=True)
     assert again["queryState"] == q0["queryState"]
     # Email/set moves Grace's Email out: the state moves, the results
-    # follow, and queryChanges says it cannot tell (canCalculateChanges
-    # is false, RFC 8620 5.6)
+    # follow, and queryChanges turns the old results into the new ones
+    # (RFC 8620 5.6: removed first, then added by index)
     boxes, _ = mailboxes(web, aid)
+    flat0 = big_query(web, aid, box, False, sort=desc)
     s = ok(web, "Email/set", {"accountId": aid, "update": {
         ids["Grace"]: {"mailboxIds": {boxes["Archive"]["id"]: True}}}})
     assert ids["Grace"] in s["updated"]
     q1 = big_query(web, aid, box, False, sort=desc, collapseThreads=True)
     assert q1["queryState"] != q0["queryState"]
     assert q1["ids"] == [ids["Frank"], ids["Eve"], ids["Dave"]]
-    n, a, _ = one(web, "Email/queryChanges", {
-        "accountId": aid, "filter": {"inMailbox": box}, "sort": desc,
-        "collapseThreads": True, "sinceQueryState": q0["queryState"]})
-    assert n == "error" and a["type"] == "cannotCalculateChanges"
-    # back, for the other tests
+    for collapse, old in ((True, q0), (False, flat0)):
+        new = big_query(web, aid, box, False, sort=desc,
+                        collapseThreads=collapse)
+        qc = ok(web, "Email/queryChanges", {
+            "accountId": aid, "filter": {"inMailbox": box}, "sort": desc,
+            "collapseThreads": collapse, "calculateTotal": True,
+            "sinceQueryState": old["queryState"]})
+        assert qc["oldQueryState"] == old["queryState"]
+        assert qc["newQueryState"] == new["queryState"]
+        assert qc["total"] == new["total"]
+        assert ids["Grace"] in qc["removed"]
+        assert apply_query_changes(old["ids"], qc) == new["ids"], collapse
+        # nothing since: nothing to do
+        qc = ok(web, "Email/queryChanges", {
+            "accountId": aid, "filter": {"inMailbox": box}, "sort": desc,
+            "collapseThreads": collapse,
+            "sinceQueryState": new["queryState"]})
+        assert qc["removed"] == [] and qc["added"] == []
+    # back, for the other tests: Grace's thread is the newest again
     ok(web, "Email/set", {"accountId": aid, "update": {
         ids["Grace"]: {"mailboxIds": {box: True}}}})
     q2 = big_query(web, aid, box, False, sort=desc, collapseThreads=True)
     assert q2["ids"] == q0["ids"]
+    qc = ok(web, "Email/queryChanges", {
+        "accountId": aid, "filter": {"inMailbox": box}, "sort": desc,
+        "collapseThreads": True, "sinceQueryState": q1["queryState"]})
+    assert apply_query_changes(q1["ids"], qc) == q2["ids"]
+    # Grace back: removed and added again, 2 changes; maxChanges 1 is
+    # too few (RFC 8620 5.6 tooManyChanges)
+    qc = ok(web, "Email/queryChanges", {
+        "accountId": aid, "filter": {"inMailbox": box}, "sort": desc,
+        "sinceQueryState": q1["queryState"], "maxChanges": 2})
+    assert qc["removed"] == [ids["Grace"]], qc
+    assert [a["id"] for a in qc["added"]] == [ids["Grace"]], qc
+    n, a, _ = one(web, "Email/queryChanges", {
+        "accountId": aid, "filter": {"inMailbox": box}, "sort": desc,
+        "sinceQueryState": q1["queryState"], "maxChanges": 1})
+    assert n == "error" and a["type"] == "tooManyChanges"
+
+
+def apply_query_changes(old, qc):
+    """What a client does with an Email/queryChanges answer (RFC 8620
+    5.6): drop the removed ids, then insert the added ones at their
+    index, lowest index first."""
+    ids = [i for i in old if i not in set(qc["removed"])]
+    for a in sorted(qc["added"], key=lambda a: a["index"]):
+        ids.insert(a["index"], a["id"])
+    return ids

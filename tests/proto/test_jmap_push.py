@@ -5,7 +5,6 @@
 # only); the types filter, closeafter=state, Last-Event-ID, coalescing,
 # and accounts kept apart.
 # SPDX-License-Identifier: MIT
-import base64
 import http.client
 import imaplib
 import json
@@ -17,16 +16,9 @@ import pytest
 
 from conftest import USERS, finish, make_server
 
-ALICE = "alice@example.test"
+from test_jmap_submission import ALICE, acct, auth, ok
+
 BOB = "bob@example.test"
-CORE = "urn:ietf:params:jmap:core"
-MAIL = "urn:ietf:params:jmap:mail"
-SUB = "urn:ietf:params:jmap:submission"
-
-
-def auth(user):
-    return "Basic " + base64.b64encode(
-        f"{user}:{USERS[user]}".encode()).decode()
 
 
 @pytest.fixture(scope="module")
@@ -34,34 +26,6 @@ def web(tmp_path_factory):
     srv = make_server(tmp_path_factory, "jmap_push", http=True, imap=True)
     yield srv
     finish(srv)
-
-
-def api(srv, calls, user=ALICE):
-    c = http.client.HTTPConnection("127.0.0.1", srv.http_port, timeout=30)
-    c.request("POST", "/jmap/api/",
-              json.dumps({"using": [CORE, MAIL, SUB], "methodCalls": calls}),
-              headers={"Authorization": auth(user),
-                       "Content-Type": "application/json"})
-    r = c.getresponse()
-    body = r.read()
-    c.close()
-    assert r.status == 200, body
-    return json.loads(body)["methodResponses"]
-
-
-def ok(srv, name, args, user=ALICE):
-    resp = api(srv, [[name, args, "c"]], user)
-    assert resp[0][0] == name, resp
-    return resp[0][1]
-
-
-def acct(srv, user=ALICE):
-    c = http.client.HTTPConnection("127.0.0.1", srv.http_port, timeout=10)
-    c.request("GET", "/.well-known/jmap",
-              headers={"Authorization": auth(user)})
-    s = json.loads(c.getresponse().read())
-    c.close()
-    return list(s["accounts"])[0]
 
 
 def state_of(srv, typ, user=ALICE):
