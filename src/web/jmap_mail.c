@@ -887,3 +887,57 @@ jmap_mail_threads_sync(struct jmap_ctx *ctx, json_t **error_r)
 		*error_r = jmap_mail_fail(why);
 	return rc;
 }
+
+int
+jmap_mail_query_changes_args(struct jmap_ctx *ctx, json_t *args,
+			     uint64_t *since_r, json_t **error_r)
+{
+	json_t *since = json_object_get(args, "sinceQueryState");
+	json_t *maxc = json_object_get(args, "maxChanges");
+	json_t *upto = json_object_get(args, "upToId");
+
+	if (jmap_mail_account(ctx, args, error_r) < 0)
+		return -1;
+	if (!json_is_string(since) ||
+	    (maxc != NULL && !json_is_null(maxc) &&
+	     (!json_is_integer(maxc) || json_integer_value(maxc) <= 0)) ||
+	    (upto != NULL && !json_is_null(upto) && !json_is_string(upto))) {
+		*error_r = jmap_error("invalidArguments",
+				      "sinceQueryState must be a string, "
+				      "maxChanges a positive integer");
+		return -1;
+	}
+	if (jmap_mail_state_parse(json_string_value(since), since_r) < 0) {
+		*error_r = jmap_error("cannotCalculateChanges",
+				      "not a state of this server");
+		return -1;
+	}
+	return 0;
+}
+
+int
+jmap_mail_query_changes_result(json_t *args, uint64_t state, json_t *removed,
+			       json_t *added, size_t total, json_t **result_r,
+			       json_t **error_r)
+{
+	json_t *maxc = json_object_get(args, "maxChanges");
+
+	if (json_is_integer(maxc) &&
+	    (json_int_t)(json_array_size(removed) + json_array_size(added)) >
+		json_integer_value(maxc)) {
+		json_decref(removed);
+		json_decref(added);
+		*error_r = jmap_error("tooManyChanges", NULL);
+		return -1;
+	}
+	*result_r = json_pack("{s:O, s:O, s:o, s:o, s:o}", "accountId",
+			      json_object_get(args, "accountId"),
+			      "oldQueryState",
+			      json_object_get(args, "sinceQueryState"),
+			      "newQueryState", jmap_mail_state(state),
+			      "removed", removed, "added", added);
+	if (json_is_true(json_object_get(args, "calculateTotal")))
+		json_object_set_new(*result_r, "total",
+				    json_integer((json_int_t)total));
+	return 0;
+}

@@ -43,6 +43,20 @@ int jmap_mail_account(struct jmap_ctx *ctx, json_t *args, json_t **error_r);
    (returns -1 for a string this server never made). */
 json_t *jmap_mail_state(uint64_t modseq);
 int jmap_mail_state_parse(const char *s, uint64_t *modseq_r);
+/* /queryChanges (RFC 8620 5.6), the parts Email and Mailbox share.
+   jmap_mail_query_changes_args: the account, sinceQueryState (a state
+   of this server: *since_r) and maxChanges checked.  0, or -1 with
+   *error_r.
+   jmap_mail_query_changes_result: the answer from removed and added
+   (references taken, also on error) at state, with total when asked
+   for; tooManyChanges when they hold more than maxChanges.  0 with
+   *result_r, or -1 with *error_r. */
+int jmap_mail_query_changes_args(struct jmap_ctx *ctx, json_t *args,
+				 uint64_t *since_r, json_t **error_r);
+int jmap_mail_query_changes_result(json_t *args, uint64_t state,
+				   json_t *removed, json_t *added,
+				   size_t total, json_t **result_r,
+				   json_t **error_r);
 /* SetError invalidProperties naming prop (new reference). */
 json_t *jmap_mail_bad_prop(const char *prop);
 /* Email/set create of one Email object (jmap_mail_email_create.c):

@@ -661,32 +661,15 @@ int
 jmap_email_query_changes(struct jmap_ctx *ctx, json_t *args,
 			 json_t **result_r, json_t **error_r)
 {
-	json_t *since = json_object_get(args, "sinceQueryState");
-	json_t *maxc = json_object_get(args, "maxChanges");
-	json_t *upto = json_object_get(args, "upToId");
 	bool collapse = json_is_true(json_object_get(args, "collapseThreads"));
 	int64_t *hits = NULL, *changed = NULL;
-	size_t total = 0, n_changed = 0, i, n_added = 0;
+	size_t total = 0, n_changed = 0, i;
 	uint64_t from, state;
 	json_t *removed, *added;
 	int rc;
 
-	if (jmap_mail_account(ctx, args, error_r) < 0)
+	if (jmap_mail_query_changes_args(ctx, args, &from, error_r) < 0)
 		return -1;
-	if (!json_is_string(since) ||
-	    (maxc != NULL && !json_is_null(maxc) &&
-	     (!json_is_integer(maxc) || json_integer_value(maxc) <= 0)) ||
-	    (upto != NULL && !json_is_null(upto) && !json_is_string(upto))) {
-		*error_r = jmap_error("invalidArguments",
-				      "sinceQueryState must be a string, "
-				      "maxChanges a positive integer");
-		return -1;
-	}
-	if (jmap_mail_state_parse(json_string_value(since), &from) < 0) {
-		*error_r = jmap_error("cannotCalculateChanges",
-				      "not a state of this server");
-		return -1;
-	}
 	if (jmap_email_query_run(ctx, args, &hits, &total, &state, error_r) <
 	    0)
 		return -1;
@@ -719,26 +702,11 @@ jmap_email_query_changes(struct jmap_ctx *ctx, json_t *args,
 			    json_pack("{s:o, s:I}", "id",
 				      jmap_mail_id(JMAP_ID_EMAIL, hits[i]),
 				      "index", (json_int_t)i));
-			n_added++;
 		}
 	free(hits);
 	free(changed);
-	if (json_is_integer(maxc) &&
-	    (json_int_t)(n_changed + n_added) > json_integer_value(maxc)) {
-		json_decref(removed);
-		json_decref(added);
-		*error_r = jmap_error("tooManyChanges", NULL);
-		return -1;
-	}
-	*result_r = json_pack("{s:O, s:O, s:o, s:o, s:o}", "accountId",
-			      json_object_get(args, "accountId"),
-			      "oldQueryState", since, "newQueryState",
-			      jmap_mail_state(state), "removed", removed,
-			      "added", added);
-	if (json_is_true(json_object_get(args, "calculateTotal")))
-		json_object_set_new(*result_r, "total",
-				    json_integer((json_int_t)total));
-	return 0;
+	return jmap_mail_query_changes_result(args, state, removed, added,
+					      total, result_r, error_r);
 }
 
 /* ---- Email/set (RFC 8621 4.6) ---- */

@@ -352,30 +352,15 @@ int
 jmap_mailbox_query_changes(struct jmap_ctx *ctx, json_t *args,
 			   json_t **result_r, json_t **error_r)
 {
-	json_t *since = json_object_get(args, "sinceQueryState");
-	json_t *maxc = json_object_get(args, "maxChanges");
 	struct store_jmap_changes c;
 	json_t *ids, *removed, *added, *v;
 	const char *why = NULL;
 	uint64_t from, state;
-	size_t i, j;
+	size_t i, j, total;
 	int rc;
 
-	if (jmap_mail_account(ctx, args, error_r) < 0)
+	if (jmap_mail_query_changes_args(ctx, args, &from, error_r) < 0)
 		return -1;
-	if (!json_is_string(since) ||
-	    (maxc != NULL && !json_is_null(maxc) &&
-	     (!json_is_integer(maxc) || json_integer_value(maxc) <= 0))) {
-		*error_r = jmap_error("invalidArguments",
-				      "sinceQueryState must be a string, "
-				      "maxChanges a positive integer");
-		return -1;
-	}
-	if (jmap_mail_state_parse(json_string_value(since), &from) < 0) {
-		*error_r = jmap_error("cannotCalculateChanges",
-				      "not a state of this server");
-		return -1;
-	}
 	if (jmap_mbox_query_ids(ctx, args, &ids, &state, error_r) < 0)
 		return -1;
 	memset(&c, 0, sizeof(c));
@@ -414,26 +399,10 @@ jmap_mailbox_query_changes(struct jmap_ctx *ctx, json_t *args,
 			}
 	}
 	store_jmap_changes_free(&c);
-	if (json_is_integer(maxc) &&
-	    (json_int_t)(json_array_size(removed) + json_array_size(added)) >
-		json_integer_value(maxc)) {
-		json_decref(ids);
-		json_decref(removed);
-		json_decref(added);
-		*error_r = jmap_error("tooManyChanges", NULL);
-		return -1;
-	}
-	*result_r = json_pack("{s:O, s:O, s:o, s:o, s:o}", "accountId",
-			      json_object_get(args, "accountId"),
-			      "oldQueryState", since, "newQueryState",
-			      jmap_mail_state(state), "removed", removed,
-			      "added", added);
-	if (json_is_true(json_object_get(args, "calculateTotal")))
-		json_object_set_new(*result_r, "total",
-				    json_integer((json_int_t)json_array_size(
-					ids)));
+	total = json_array_size(ids);
 	json_decref(ids);
-	return 0;
+	return jmap_mail_query_changes_result(args, state, removed, added,
+					      total, result_r, error_r);
 }
 
 /* ---- Mailbox/set (RFC 8621 2.5) ---- */
