@@ -102,28 +102,40 @@ pool_complete(struct pool *p, struct pool_job *j)
 	}
 }
 
-/* Whether a CPU-bound job may start now (under qlock). */
+/* Whether worker `self` may start a CPU-bound job now (under qlock).
+   Only the first cpu_max workers ever run them: a password hash
+   (yescrypt: 16 MiB) leaves its memory in the malloc arena of the thread
+   that ran it, so fewer threads hashing keeps fewer such arenas. */
 static bool
-pool_cpu_ready(const struct pool *p)
+pool_cpu_ready(const struct pool *p, unsigned self)
 {
-	return p->cpu.head != NULL && p->cpu_running < p->cpu_max;
+	return p->cpu.head != NULL && self < p->cpu_max &&
+	       p->cpu_running < p->cpu_max;
 }
+
+struct pool_self {
+	struct pool *p;
+	unsigned index;
+};
 
 static void *
 pool_worker(void *arg)
 {
-	struct pool *p = arg;
+	struct pool_self *me = arg;
+	struct pool *p = me->p;
+	unsigned self = me->index;
 	struct pool_job *j;
 	bool cpu;
 
+	free(me);
 	for (;;) {
 		pthread_mutex_lock(&p->qlock);
 		while (p->urgent.head == NULL && p->queue.head == NULL &&
-		       !pool_cpu_ready(p) && !p->stopping)
+		       !pool_cpu_ready(p, self) && !p->stopping)
 			pthread_cond_wait(&p->qcond, &p->qlock);
 		cpu = false;
 		if ((j = pool_fifo_pop(&p->urgent)) == NULL &&
-		    (cpu = pool_cpu_ready(p)))
+		    (cpu = pool_cpu_ready(p, self)))
 			j = pool_fifo_pop(&p->cpu);
 		if (j == NULL)
 			j = pool_fifo_pop(&p->queue);
@@ -139,8 +151,10 @@ pool_worker(void *arg)
 		if (cpu) {
 			pthread_mutex_lock(&p->qlock);
 			p->cpu_running--;
+			/* the next CPU-bound job waits for one of the
+			   first cpu_max workers: wake them all */
 			if (p->cpu.head != NULL)
-				pthread_cond_signal(&p->qcond);
+				pthread_cond_broadcast(&p->qcond);
 			pthread_mutex_unlock(&p->qlock);
 		}
 	}
@@ -203,7 +217,11 @@ pool_new(struct ev *ev, unsigned nthreads)
 		fatal("pool: registering the eventfd");
 	p->threads = xcalloc(nthreads, sizeof(*p->threads));
 	for (i = 0; i < nthreads; i++) {
-		if ((rc = pthread_create(&p->threads[i], NULL, pool_worker, p)) !=
+		struct pool_self *me = xmalloc(sizeof(*me));
+
+		me->p = p;
+		me->index = i;
+		if ((rc = pthread_create(&p->threads[i], NULL, pool_worker, me)) !=
 		    0) {
 			errno = rc;
 			fatal("pool: pthread_create");
@@ -260,7 +278,12 @@ pool_enqueue(struct pool *p, struct pool_fifo *q, pool_work_fn *work,
 		return;
 	}
 	pool_fifo_push(q, j);
-	pthread_cond_signal(&p->qcond);
+	/* Any worker takes an ordinary job; a CPU-bound one only the
+	   first cpu_max: wake them all, so that one of those sees it. */
+	if (q == &p->cpu)
+		pthread_cond_broadcast(&p->qcond);
+	else
+		pthread_cond_signal(&p->qcond);
 	pthread_mutex_unlock(&p->qlock);
 }
 
